@@ -124,6 +124,18 @@ export function runVaultContract(name: string, makeHarness: () => Promise<VaultH
       await h.store.delete(k);
     });
 
+    it('restores a damaged copy without shortening its lock', async () => {
+      const k = key('restore');
+      const until = far();
+      await h.store.put(k, Buffer.from('damaged'), { retainUntil: until, legalHold: true });
+      await h.store.restore(k, Buffer.from('good copy'), { retainUntil: soon(h), legalHold: false });
+      assert.equal((await h.store.get(k)).toString(), 'good copy');
+      const info = await h.store.head(k);
+      assert.equal(info?.legalHold, true);
+      assert.ok(info!.retainUntil.getTime() >= until.getTime() - 1_000);
+      await h.store.setLegalHold(k, false);
+    });
+
     it('answers ping while healthy', async () => {
       await h.store.ping();
     });

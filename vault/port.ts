@@ -15,6 +15,10 @@
 // - delete(key) is refused with `legal_hold` while the flag is on and with `retention_active`
 //   before retain-until, whoever calls it: WORM is enforced here, at the bottom (invariant 3).
 //   Deleting a missing key throws `not_found`.
+// - restore(key, body, opts) is for `stele verify --repair` only: it writes a good copy over
+//   a copy proven damaged. The damaged bytes are kept aside, never destroyed (fs: moved to
+//   quarantine/; s3: the old locked version stays under the new one). The lock state is
+//   carried over and only ever grows.
 // - Any failure of the backend itself (disk, network, server) is a SteleError with code
 //   `storage_unavailable` and retryable = true.
 
@@ -45,6 +49,7 @@ export interface ObjectStore {
   setLegalHold(key: string, on: boolean): Promise<void>;
   extendRetention(key: string, until: Date): Promise<void>;
   delete(key: string): Promise<void>;
+  restore(key: string, body: Buffer, opts: PutOptions): Promise<void>;
   /** Cheap liveness check for /health: throws `storage_unavailable` when the region is down. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -25,6 +25,7 @@ export async function createFsStore(opts: FsStoreOptions): Promise<ObjectStore> 
 class FsStore implements ObjectStore {
   readonly region: string;
   readonly address: string;
+  private readonly root: string;
   private readonly objects: string;
   private readonly locks: string;
   private readonly clock: Clock;
@@ -34,6 +35,7 @@ class FsStore implements ObjectStore {
   constructor(opts: FsStoreOptions) {
     this.region = opts.region;
     this.address = `fs:${opts.root}`;
+    this.root = opts.root;
     this.objects = join(opts.root, 'objects');
     this.locks = join(opts.root, 'locks');
     this.clock = opts.clock ?? systemClock;
@@ -159,6 +161,21 @@ class FsStore implements ObjectStore {
       await unlink(this.lockPath(key)).catch(() => {});
       await this.dirs.sync(dirname(path));
     });
+  }
+
+  async restore(key: string, body: Buffer, opts: PutOptions): Promise<void> {
+    const old = await this.head(key);
+    if (old) {
+      const aside = join(this.root, 'quarantine', `${key}.${Date.now()}`);
+      await this.io(`quarantine ${key}`, async () => {
+        await this.ensureDir(dirname(aside));
+        await rename(this.objectPath(key), aside);
+        await this.dirs.sync(dirname(this.objectPath(key)));
+      });
+    }
+    const retainUntil = old && old.retainUntil > opts.retainUntil ? old.retainUntil : opts.retainUntil;
+    await this.put(key, body, { retainUntil, legalHold: (old?.legalHold ?? false) || (opts.legalHold ?? false) });
+    if (old) await this.writeLock(key, { retainUntil, legalHold: old.legalHold || (opts.legalHold ?? false) });
   }
 
   async ping(): Promise<void> {

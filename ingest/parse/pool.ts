@@ -1,0 +1,117 @@
+// A small pool of parse workers with a time limit per message: a message that hangs or
+// crashes its parser costs that worker (it is replaced), never the ingest.
+import { Worker } from 'node:worker_threads';
+import { SteleError } from '../../core/errors.ts';
+import type { Keyring } from '../../vault/keyring.ts';
+import { keyringToTransfer } from '../../vault/keyring.ts';
+import type { ParsedMessage } from './parse-message.ts';
+
+export interface ParseResult {
+  parsed: ParsedMessage;
+  sealed: Buffer;
+}
+
+interface Job {
+  id: number;
+  raw: Buffer;
+  objectKey: string;
+  resolve(r: ParseResult): void;
+  reject(e: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+/** Generous for big mail, short enough that a hostile message cannot stall a worker for long. */
+function timeLimitMs(bytes: number): number {
+  return 15_000 + Math.ceil(bytes / 1_048_576) * 2_000;
+}
+
+export class ParsePool {
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    size: number,
+    private readonly keyring: Keyring,
+  ) {
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  run(raw: Buffer, objectKey: string): Promise<ParseResult> {
+    if (this.closed) return Promise.reject(new SteleError('storage_unavailable', 'parse pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, raw, objectKey, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new SteleError('storage_unavailable', 'shutting down'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      workerData: { entry: new URL('./worker.ts', import.meta.url).href, keyring: keyringToTransfer(this.keyring) },
+    });
+    const slot: Slot = { worker, job: null, timer: null, ready: Promise.resolve() };
+    slot.ready = new Promise<void>((resolve) => {
+      const onReady = (m: { ready?: boolean }) => {
+        if (m.ready) (worker.off('message', onReady), resolve());
+      };
+      worker.on('message', onReady);
+    });
+    worker.on('message', (m: { id?: number; parsed?: ParsedMessage; sealed?: Uint8Array; error?: string }) => {
+      if (m.id === undefined || !slot.job || slot.job.id !== m.id) return;
+      const job = this.finish(slot);
+      if (m.error !== undefined) job.reject(new SteleError('internal', `parse worker: ${m.error}`));
+      else job.resolve({ parsed: m.parsed!, sealed: Buffer.from(m.sealed!.buffer, m.sealed!.byteOffset, m.sealed!.byteLength) });
+      this.dispatch();
+    });
+    worker.on('error', (err) => this.replace(slot, new SteleError('internal', `parse worker crashed: ${err.message}`)));
+    worker.on('exit', () => {
+      if (!this.closed && this.slots.includes(slot)) this.replace(slot, new SteleError('internal', 'parse worker exited'));
+    });
+    worker.unref();
+    return slot;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.job || this.queue.length === 0) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      slot.timer = setTimeout(() => this.replace(slot, new SteleError('internal', 'parse time limit exceeded')), timeLimitMs(job.raw.length));
+      void slot.ready.then(() => {
+        if (slot.job === job) slot.worker.postMessage({ id: job.id, raw: job.raw, objectKey: job.objectKey });
+      });
+    }
+  }
+
+  private finish(slot: Slot): Job {
+    const job = slot.job!;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.job = null;
+    slot.timer = null;
+    return job;
+  }
+
+  /** Fails the slot's job, kills its worker and starts a fresh one. */
+  private replace(slot: Slot, err: SteleError): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    if (slot.job) this.finish(slot).reject(err);
+    this.slots.splice(i, 1);
+    void slot.worker.terminate();
+    if (!this.closed) this.slots.push(this.spawn());
+    this.dispatch();
+  }
+}

@@ -1,0 +1,32 @@
+// The express app: routes per resource, each given its dependencies; errors mapped in one place.
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../core/log.ts';
+import { journalHandler, type JournalRouteDeps } from '../../ingest/index.ts';
+import { errorHandler } from './http-errors.ts';
+import { healthRoute, type HealthCheck } from './health-route.ts';
+
+export interface AppDeps {
+  log: Logger;
+  journal: JournalRouteDeps;
+  health: HealthCheck;
+  registry: Registry;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.post('/api/v1/journal', journalHandler(deps.journal));
+  app.get('/api/v1/health', healthRoute(deps.health));
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      res.type(deps.registry.contentType).send(await deps.registry.metrics());
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.use('/api', (_req, res) => res.status(404).json({ error: { code: 'not_found', message: 'no such API route' } }));
+  app.use(errorHandler(deps.log));
+  return app;
+}

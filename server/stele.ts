@@ -1,0 +1,167 @@
+// The composition root: builds every component from the configuration, wires them together,
+// and starts the listeners. Nothing else constructs long-lived parts.
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Registry, Counter, collectDefaultMetrics } from 'prom-client';
+import type { SMTPServer } from 'smtp-server';
+import { describe, SteleError } from '../core/errors.ts';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import {
+  IngestPipeline, ParsePool, createIngestMetrics, createSmtpReceiver, parseAllowList, reindexFromLedger, mergeEnvelope,
+  MESSAGE_INGESTED, messageKey,
+} from '../ingest/index.ts';
+import { openIndex, type SearchIndex } from '../search/index.ts';
+import { Ledger, Vault, loadOrCreateKeyring, loadSodium, openStore, type Sodium, type MessageEvents } from '../vault/index.ts';
+import { defaultClassifier } from '../retention/classify.ts';
+import { SqliteCatalog } from './catalog/sqlite-catalog.ts';
+import { ensureFirstRunSecrets, IngestTokens, type FirstRunSecrets } from './accounts/first-run.ts';
+import type { Config } from './config.ts';
+import { createApp } from './http/app.ts';
+import type { ComponentState } from './http/health-route.ts';
+import { acquireWriterLock } from './process-lock.ts';
+
+/** Ledger event types that say a message left the archive (retention/ adds the destroying). */
+export const MESSAGE_EVENTS: MessageEvents = {
+  stored: [MESSAGE_INGESTED],
+  destroyed: ['message.destroyed'],
+  keyOf: messageKey,
+  objectPrefix: 'messages/',
+};
+
+export interface Core {
+  config: Config;
+  log: Logger;
+  sodium: Sodium;
+  vault: Vault;
+  ledger: Ledger;
+  index: SearchIndex;
+  catalog: SqliteCatalog;
+  registry: Registry;
+  firstRun: FirstRunSecrets;
+  keysCreated: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens storage, ledger, index and catalog: what every CLI command needs. */
+export async function openCore(config: Config, log: Logger, opts: { clock?: Clock; bcryptCost?: number } = {}): Promise<Core> {
+  await mkdir(config.dataDir, { recursive: true });
+  const unlock = await acquireWriterLock(config.dataDir, process.argv.slice(2, 3).join(' ') || 'stele');
+  const sodium = await loadSodium();
+  const { keyring, created: keysCreated } = await loadOrCreateKeyring(config.keyDir);
+  const registry = new Registry();
+  const regionErrors = new Counter({ name: 'stele_region_errors_total', help: 'Storage operations that failed, by region', labelNames: ['region', 'op'], registers: [registry] });
+  const stores = await Promise.all(Object.entries(config.vault).map(([name, url]) => openStore(name, url, { clock: opts.clock })));
+  const vault = new Vault(stores, sodium, keyring, (region, op, err) => {
+    regionErrors.inc({ region, op });
+    log.warn('region operation failed', { region, op, error: describe(err) });
+  });
+  const ledger = new Ledger({ vault, sodium, mirrorPath: join(config.dataDir, 'ledger.db'), clock: opts.clock, log });
+  await ledger.open();
+  const index = await openIndex(config.index);
+  const catalog = new SqliteCatalog(join(config.dataDir, 'catalog.db'));
+  const firstRun = await ensureFirstRunSecrets(catalog, config, { bcryptCost: opts.bcryptCost });
+  return {
+    config, log, sodium, vault, ledger, index, catalog, registry, firstRun, keysCreated,
+    async close() {
+      await ledger.close();
+      await index.close();
+      catalog.close();
+      await vault.close();
+      await unlock();
+    },
+  };
+}
+
+export interface RunningStele {
+  core: Core;
+  pipeline: IngestPipeline;
+  httpPort: number;
+  smtpPort: number;
+  close(): Promise<void>;
+}
+
+/** Starts the whole service: catches the index up, then opens the HTTP and SMTP listeners. */
+export async function startStele(config: Config, log: Logger, opts: { clock?: Clock; bcryptCost?: number } = {}): Promise<RunningStele> {
+  if (config.bind !== '127.0.0.1' && config.bind !== '::1' && config.bind !== 'localhost' && !config.tls && !config.allowPlaintext) {
+    throw new SteleError('bad_request', `refusing to listen on ${config.bind} without TLS: set STELE_TLS_CERT/STELE_TLS_KEY, or STELE_ALLOW_PLAINTEXT=true behind a TLS proxy`);
+  }
+  const core = await openCore(config, log, opts);
+  collectDefaultMetrics({ register: core.registry });
+  const pool = new ParsePool(config.parseWorkers, core.vault.keyring);
+  const caught = await reindexFromLedger({ ledger: core.ledger, vault: core.vault, index: core.index, pool, afterSeq: await core.index.getWatermark(), removedBy: MESSAGE_EVENTS.destroyed });
+  if (caught.indexed || caught.merged) log.info('index caught up from the ledger', caught);
+  const metrics = createIngestMetrics(core.registry);
+  const pipeline = new IngestPipeline({
+    vault: core.vault, ledger: core.ledger, pool, metrics, log, clock: opts.clock,
+    classify: defaultClassifier(),
+    maxMessageBytes: config.maxMessageBytes,
+    hooks: {
+      onArchived: (doc) => core.index.add([doc]),
+      onDuplicate: async (id, envelope) => void (await mergeEnvelope(core.index, id, envelope)),
+    },
+  });
+  const tls = config.tls ? { key: await readFile(config.tls.keyPath), cert: await readFile(config.tls.certPath) } : undefined;
+  const tokens = new IngestTokens(core.catalog);
+  const app = createApp({
+    log, registry: core.registry,
+    journal: { pipeline, metrics, maxMessageBytes: config.maxMessageBytes, checkToken: (t) => tokens.check(t) },
+    health: () => health(core),
+  });
+  const http: Server = tls ? createHttpsServer(tls, app) : createHttpServer(app);
+  const smtp = createSmtpReceiver({ pipeline, allow: parseAllowList(config.smtpAllow), maxMessageBytes: config.maxMessageBytes, metrics, log, hostname: config.hostname, tls });
+  await listen(http, config.httpPort, config.bind);
+  await new Promise<void>((resolve, reject) => {
+    smtp.once('error', reject);
+    smtp.listen(config.smtpPort, config.bind, () => resolve());
+  });
+  const httpPort = (http.address() as AddressInfo).port;
+  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  log.info('stele started', { http: `${config.bind}:${httpPort}`, smtp: `${config.bind}:${smtpPort}`, vault: core.vault.regions.map((r) => r.address), index: core.index.backend });
+  return {
+    core, pipeline, httpPort, smtpPort,
+    async close() {
+      await closeSmtp(smtp);
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections?.();
+      await pool.close();
+      await core.close();
+    },
+  };
+}
+
+async function health(core: Core): Promise<Record<string, ComponentState>> {
+  const out: Record<string, ComponentState> = {};
+  await Promise.all(
+    core.vault.regions.map(async (r) => {
+      try {
+        await r.ping();
+        out[`region_${r.region}`] = { status: 'ok' };
+      } catch (err) {
+        out[`region_${r.region}`] = { status: 'down', error: describe(err) };
+      }
+    }),
+  );
+  out.ledger = { status: 'ok' };
+  try {
+    await core.index.getWatermark();
+    out.index = { status: 'ok' };
+  } catch (err) {
+    out.index = { status: 'down', error: describe(err) };
+  }
+  return out;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function closeSmtp(smtp: SMTPServer): Promise<void> {
+  return new Promise((resolve) => smtp.close(() => resolve()));
+}

@@ -1,0 +1,77 @@
+// Starts a real Stele (embedded default: two fs regions, SQLite index) on ephemeral loopback
+// ports in a temporary data directory, for tests that talk to it through real sockets.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createLogger, type Logger } from '../core/log.ts';
+import type { Clock } from '../core/clock.ts';
+import { loadConfig, type Config } from '../server/config.ts';
+import { startStele, type RunningStele } from '../server/stele.ts';
+
+export const TEST_TOKEN = 'test-ingest-token-0123456789abcdef';
+export const TEST_ADMIN_PASSWORD = 'correct horse battery staple';
+
+export interface TestStele extends RunningStele {
+  dataDir: string;
+  config: Config;
+  logLines: string[];
+  httpUrl: string;
+  stop(): Promise<void>;
+  restart(): Promise<TestStele>;
+}
+
+export async function startTestStele(opts: { env?: Record<string, string>; dataDir?: string; clock?: Clock } = {}): Promise<TestStele> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'stele-test-')));
+  const config = loadConfig({
+    STELE_DATA_DIR: dataDir,
+    STELE_HTTP_PORT: '0',
+    STELE_SMTP_PORT: '0',
+    STELE_INGEST_TOKEN: TEST_TOKEN,
+    STELE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    STELE_PARSE_WORKERS: '2',
+    ...opts.env,
+  });
+  const logLines: string[] = [];
+  const log: Logger = createLogger({ level: 'debug', write: (l) => logLines.push(l) });
+  const running = await startStele(config, log, { clock: opts.clock, bcryptCost: 4 });
+  const t: TestStele = {
+    ...running,
+    dataDir,
+    config,
+    logLines,
+    httpUrl: `http://127.0.0.1:${running.httpPort}`,
+    stop: () => running.close(),
+    restart: async () => {
+      await running.close();
+      return startTestStele({ ...opts, dataDir });
+    },
+  };
+  return t;
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Runs the real `stele` CLI against a data directory. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/stele.mjs', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** POSTs a raw message to the journal endpoint. */
+export async function journalHttp(url: string, raw: Buffer | string, opts: { token?: string | null; rcptTo?: string[] } = {}): Promise<Response> {
+  const headers: Record<string, string> = { 'content-type': 'message/rfc822' };
+  const token = opts.token === undefined ? TEST_TOKEN : opts.token;
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (opts.rcptTo) headers['x-stele-rcpt-to'] = opts.rcptTo.join(',');
+  return fetch(`${url}/api/v1/journal`, { method: 'POST', headers, body: typeof raw === 'string' ? raw : new Uint8Array(raw) });
+}

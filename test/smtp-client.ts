@@ -1,0 +1,22 @@
+// A real SMTP client (nodemailer's) for journaling raw messages into a test server.
+import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+
+export interface SmtpOutcome {
+  code: number;
+  response: string;
+}
+
+export async function sendSmtp(port: number, raw: Buffer | string, envelope: { from: string; to: string[] }): Promise<SmtpOutcome> {
+  const options: SMTPTransport.Options = { host: '127.0.0.1', port, secure: false, ignoreTLS: true };
+  const transport = nodemailer.createTransport(options);
+  try {
+    const info = await transport.sendMail({ envelope, raw });
+    return { code: Number(/^(\d{3})/.exec(info.response)?.[1] ?? 0), response: info.response };
+  } catch (err) {
+    const e = err as { responseCode?: number; response?: string; message: string };
+    return { code: e.responseCode ?? 0, response: e.response ?? e.message };
+  } finally {
+    transport.close();
+  }
+}
