@@ -5,8 +5,6 @@ import type { IngestRequest, IngestResult } from './types.ts';
 export interface IngestMetrics {
   refused: Counter<'reason'>;
   failed: Counter<'source'>;
-  unparsed: Counter;
-  indexErrors: Counter;
   observe(req: IngestRequest, res: IngestResult, startedNs: bigint): void;
 }
 
@@ -20,8 +18,6 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   return {
     refused: new Counter({ name: 'stele_ingest_refused_total', help: 'Messages refused, by reason', labelNames: ['reason'], registers: [registry] }),
     failed: new Counter({ name: 'stele_ingest_failed_total', help: 'Ingests answered with a retryable failure', labelNames: ['source'], registers: [registry] }),
-    unparsed: new Counter({ name: 'stele_ingest_parser_failures_total', help: 'Messages archived raw after the parser failed', registers: [registry] }),
-    indexErrors: new Counter({ name: 'stele_index_errors_total', help: 'Index writes that failed (caught up later)', registers: [registry] }),
     observe(req, res, startedNs) {
       messages.inc({ source: req.source, duplicate: String(res.duplicate) });
       bytes.inc({ source: req.source }, req.raw.length);

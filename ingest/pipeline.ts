@@ -1,32 +1,40 @@
-// The ingest pipeline every receiver and importer feeds: hash -> dedup -> parse + seal (in a
-// worker) -> classify -> vault (every region) -> ledger -> index -> acknowledge. A caller may
-// acknowledge the sender only when ingest() resolves (invariant 1).
+// The ingest pipeline every receiver and importer feeds: hash -> dedup -> read headers ->
+// classify -> seal -> vault (every region) -> ledger -> acknowledge. A caller may acknowledge
+// the sender only when ingest() resolves (invariant 1). Full parsing and indexing follow at
+// once, off this path, in the Indexer (docs/adr/0002): ack waits on durability, not on search.
 import { createHash } from 'node:crypto';
 import { SteleError } from '../core/errors.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Ledger } from '../vault/ledger/ledger.ts';
 import type { Vault } from '../vault/regions.ts';
-import { buildDocument } from './document.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { parseLeniently, type ParsedMessage } from './parse/parse-message.ts';
-import type { ParsePool } from './parse/pool.ts';
-import type { ArchiveHooks, Classify, IngestRequest, IngestResult } from './types.ts';
+import { readSummary } from './parse/headers.ts';
+import type { WorkerPool } from './parse/pool.ts';
+import type { Classify, IngestRequest, IngestResult } from './types.ts';
 
 export const MESSAGE_INGESTED = 'message.ingested';
 export const MESSAGE_DUPLICATE = 'message.duplicate';
 
-export const messageKey = (sha256: string) => `messages/${sha256.slice(0, 2)}/${sha256}`;
+/**
+ * One flat prefix: in the fs adapter all new objects then share one directory, so one directory
+ * fsync covers every message written at the same time (ext4 and XFS index large directories).
+ */
+export const messageKey = (sha256: string) => `messages/${sha256}`;
+
+/** Sealing is ~1 ms per 100 KB; above this it moves to a worker so the event loop stays free. */
+const SEAL_INLINE_MAX_BYTES = 256 * 1024;
 
 export interface PipelineDeps {
   vault: Vault;
   ledger: Ledger;
-  pool: ParsePool;
+  pool: WorkerPool;
   classify: Classify;
-  hooks: ArchiveHooks;
   metrics: IngestMetrics;
   log: Logger;
   maxMessageBytes: number;
+  /** Called once a message (or a further copy) is on the ledger: the indexer takes it from here. */
+  afterCommit(sha256: string, raw: Buffer | null): void;
   clock?: Clock;
 }
 
@@ -64,27 +72,23 @@ export class IngestPipeline {
   private async ingestOnce(sha256: string, req: IngestRequest): Promise<IngestResult> {
     if (this.deps.ledger.first(MESSAGE_INGESTED, sha256)) return this.recordDuplicate(sha256, req);
     const key = messageKey(sha256);
-    const { parsed, sealed, extraFlags } = await this.parseAndSeal(req.raw, key);
+    const summary = readSummary(req.raw);
     const receivedAt = this.clock.now();
-    const c = await this.deps.classify(parsed, { receivedAt, envelope: req.envelope, size: req.raw.length });
+    const c = await this.deps.classify(summary, { receivedAt, envelope: req.envelope, size: req.raw.length });
+    const sealed = req.raw.length > SEAL_INLINE_MAX_BYTES ? await this.deps.pool.seal(req.raw, key) : this.deps.vault.seal(key, req.raw);
     await this.deps.vault.putAll(key, sealed, { retainUntil: c.retainUntil, legalHold: c.holds.length > 0 });
-    const flags = [...new Set([...parsed.flags, ...extraFlags])];
-    const entry = await this.deps.ledger.append({
+    await this.deps.ledger.append({
       type: MESSAGE_INGESTED,
       actor: req.actor,
       subject: sha256,
       data: {
         sha256, size: req.raw.length, source: req.source, envelope: req.envelope,
         receivedAt: receivedAt.toISOString(), category: c.category, rule: c.rule,
-        retainUntil: c.retainUntil.toISOString(), holds: c.holds, flags,
+        retainUntil: c.retainUntil.toISOString(), holds: c.holds, flags: summary.flags,
+        messageId: summary.messageId,
       },
     });
-    const doc = buildDocument(parsed, {
-      sha256, size: req.raw.length, receivedAt: entry.time, category: c.category,
-      retainUntil: c.retainUntil.toISOString(), holds: c.holds, envelopes: [req.envelope], flags: extraFlags,
-    });
-    // The message is durable now; an index failure is caught up later, never un-acks it.
-    await this.deps.hooks.onArchived(doc).catch((err) => this.indexLag(sha256, err));
+    this.deps.afterCommit(sha256, req.raw);
     return { id: sha256, sha256, duplicate: false };
   }
 
@@ -95,25 +99,7 @@ export class IngestPipeline {
       subject: sha256,
       data: { sha256, source: req.source, envelope: req.envelope, receivedAt: this.clock.now().toISOString() },
     });
-    await this.deps.hooks.onDuplicate(sha256, req.envelope).catch((err) => this.indexLag(sha256, err));
+    this.deps.afterCommit(sha256, null);
     return { id: sha256, sha256, duplicate: true };
-  }
-
-  /** Parses in a worker; if the parser hangs or crashes, the message is still archived, flagged. */
-  private async parseAndSeal(raw: Buffer, key: string): Promise<{ parsed: ParsedMessage; sealed: Buffer; extraFlags: string[] }> {
-    try {
-      const r = await this.deps.pool.run(raw, key);
-      return { ...r, extraFlags: [] };
-    } catch (err) {
-      if (err instanceof SteleError && err.code === 'storage_unavailable') throw err;
-      this.deps.log.warn('parser failed; archiving raw', { key, err });
-      this.deps.metrics.unparsed.inc();
-      return { parsed: parseLeniently(raw, 'unparsed'), sealed: this.deps.vault.seal(key, raw), extraFlags: ['unparsed', 'parser-failed'] };
-    }
-  }
-
-  private indexLag(sha256: string, err: unknown): void {
-    this.deps.metrics.indexErrors.inc();
-    this.deps.log.error('indexing failed; the index will catch up from the ledger', { id: sha256, err });
   }
 }

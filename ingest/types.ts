@@ -1,5 +1,4 @@
 // Types shared by the receivers, the pipeline and the importers.
-import type { IndexDocument } from '../search/port.ts';
 import type { ParsedMessage } from './parse/parse-message.ts';
 
 /** The SMTP envelope (or its HTTP equivalent) of one journaled copy. */
@@ -36,9 +35,3 @@ export interface Classification {
 }
 
 export type Classify = (msg: ParsedMessage, ctx: { receivedAt: Date; envelope: Envelope; size: number }) => Classification | Promise<Classification>;
-
-/** Where archived messages go after the ledger: the index, in production. */
-export interface ArchiveHooks {
-  onArchived(doc: IndexDocument): Promise<void>;
-  onDuplicate(id: string, envelope: Envelope): Promise<void>;
-}

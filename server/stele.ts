@@ -11,8 +11,8 @@ import { describe, SteleError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import {
-  IngestPipeline, ParsePool, createIngestMetrics, createSmtpReceiver, parseAllowList, reindexFromLedger, mergeEnvelope,
-  MESSAGE_INGESTED, messageKey,
+  IngestPipeline, Indexer, WorkerPool, createIngestMetrics, createSmtpReceiver, parseAllowList,
+  MESSAGE_INGESTED, messageKey, type IngestMetrics,
 } from '../ingest/index.ts';
 import { openIndex, type SearchIndex } from '../search/index.ts';
 import { Ledger, Vault, loadOrCreateKeyring, loadSodium, openStore, type Sodium, type MessageEvents } from '../vault/index.ts';
@@ -76,40 +76,62 @@ export async function openCore(config: Config, log: Logger, opts: { clock?: Cloc
   };
 }
 
+export interface Ingest {
+  pipeline: IngestPipeline;
+  indexer: Indexer;
+  pool: WorkerPool;
+  metrics: IngestMetrics;
+  close(): Promise<void>;
+}
+
+/** The pipeline and the indexer that follows it: what `serve` and `import` share. */
+export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest {
+  const pool = new WorkerPool(core.config.parseWorkers, core.vault.keyring);
+  const indexer = new Indexer({ ledger: core.ledger, vault: core.vault, index: core.index, pool, log: core.log, removedBy: MESSAGE_EVENTS.destroyed });
+  const metrics = createIngestMetrics(core.registry);
+  const pipeline = new IngestPipeline({
+    vault: core.vault, ledger: core.ledger, pool, metrics, log: core.log, clock: opts.clock,
+    classify: defaultClassifier(),
+    maxMessageBytes: core.config.maxMessageBytes,
+    afterCommit: (sha256, raw) => {
+      if (raw) indexer.remember(sha256, raw);
+      indexer.notify();
+    },
+  });
+  indexer.notify(); // catch up on whatever the index missed before this start
+  return {
+    pipeline, indexer, pool, metrics,
+    async close() {
+      await indexer.close();
+      await pool.close();
+    },
+  };
+}
+
 export interface RunningStele {
   core: Core;
   pipeline: IngestPipeline;
+  indexer: Indexer;
   httpPort: number;
   smtpPort: number;
   close(): Promise<void>;
 }
 
-/** Starts the whole service: catches the index up, then opens the HTTP and SMTP listeners. */
+/** Starts the whole service: the pipeline and indexer, then the HTTP and SMTP listeners. */
 export async function startStele(config: Config, log: Logger, opts: { clock?: Clock; bcryptCost?: number } = {}): Promise<RunningStele> {
   if (config.bind !== '127.0.0.1' && config.bind !== '::1' && config.bind !== 'localhost' && !config.tls && !config.allowPlaintext) {
     throw new SteleError('bad_request', `refusing to listen on ${config.bind} without TLS: set STELE_TLS_CERT/STELE_TLS_KEY, or STELE_ALLOW_PLAINTEXT=true behind a TLS proxy`);
   }
   const core = await openCore(config, log, opts);
   collectDefaultMetrics({ register: core.registry });
-  const pool = new ParsePool(config.parseWorkers, core.vault.keyring);
-  const caught = await reindexFromLedger({ ledger: core.ledger, vault: core.vault, index: core.index, pool, afterSeq: await core.index.getWatermark(), removedBy: MESSAGE_EVENTS.destroyed });
-  if (caught.indexed || caught.merged) log.info('index caught up from the ledger', caught);
-  const metrics = createIngestMetrics(core.registry);
-  const pipeline = new IngestPipeline({
-    vault: core.vault, ledger: core.ledger, pool, metrics, log, clock: opts.clock,
-    classify: defaultClassifier(),
-    maxMessageBytes: config.maxMessageBytes,
-    hooks: {
-      onArchived: (doc) => core.index.add([doc]),
-      onDuplicate: async (id, envelope) => void (await mergeEnvelope(core.index, id, envelope)),
-    },
-  });
+  const ingest = createPipeline(core, opts);
+  const { pipeline, indexer, metrics } = ingest;
   const tls = config.tls ? { key: await readFile(config.tls.keyPath), cert: await readFile(config.tls.certPath) } : undefined;
   const tokens = new IngestTokens(core.catalog);
   const app = createApp({
     log, registry: core.registry,
-    journal: { pipeline, metrics, maxMessageBytes: config.maxMessageBytes, checkToken: (t) => tokens.check(t) },
-    health: () => health(core),
+    journal: { pipeline, metrics, maxMessageBytes: config.maxMessageBytes, checkToken: (t: string) => tokens.check(t) },
+    health: () => health(core, indexer),
   });
   const http: Server = tls ? createHttpsServer(tls, app) : createHttpServer(app);
   const smtp = createSmtpReceiver({ pipeline, allow: parseAllowList(config.smtpAllow), maxMessageBytes: config.maxMessageBytes, metrics, log, hostname: config.hostname, tls });
@@ -122,18 +144,18 @@ export async function startStele(config: Config, log: Logger, opts: { clock?: Cl
   const smtpPort = (smtp.server.address() as AddressInfo).port;
   log.info('stele started', { http: `${config.bind}:${httpPort}`, smtp: `${config.bind}:${smtpPort}`, vault: core.vault.regions.map((r) => r.address), index: core.index.backend });
   return {
-    core, pipeline, httpPort, smtpPort,
+    core, pipeline, indexer, httpPort, smtpPort,
     async close() {
       await closeSmtp(smtp);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections?.();
-      await pool.close();
+      await ingest.close();
       await core.close();
     },
   };
 }
 
-async function health(core: Core): Promise<Record<string, ComponentState>> {
+async function health(core: Core, indexer: Indexer): Promise<Record<string, ComponentState>> {
   const out: Record<string, ComponentState> = {};
   await Promise.all(
     core.vault.regions.map(async (r) => {
@@ -147,8 +169,7 @@ async function health(core: Core): Promise<Record<string, ComponentState>> {
   );
   out.ledger = { status: 'ok' };
   try {
-    await core.index.getWatermark();
-    out.index = { status: 'ok' };
+    out.index = { status: 'ok', lag: await indexer.lag() };
   } catch (err) {
     out.index = { status: 'down', error: describe(err) };
   }

@@ -3,28 +3,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { CORPUS, corpusMessages } from './corpus-files.ts';
 import { messageKey } from '../ingest/index.ts';
 import { journalHttp, removeDir, startTestStele, type TestStele } from './harness.ts';
-
-export const CORPUS = '../shared/corpus';
-/** Expected-output files, licences and raw TNEF blobs sit beside the messages; they are not mail. */
-const NOT_MAIL = /(\.(xml|out|json|list|tnef|md)$)|(_decoded[^/]*$)|LICENSE|README|\.unix-offsets/;
-
-/** Every single-message file of the corpus (mbox files go through the mbox importer). */
-export async function corpusMessages(dir = CORPUS): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    const path = join(dir, name);
-    if ((await stat(path)).isDirectory()) {
-      if (name !== 'mbox') out.push(...(await corpusMessages(path)));
-    } else if (!NOT_MAIL.test(path)) {
-      out.push(path);
-    }
-  }
-  return out;
-}
 
 describe('the shared corpus of odd messages', () => {
   let s: TestStele;
@@ -40,6 +23,7 @@ describe('the shared corpus of odd messages', () => {
     const files = await corpusMessages();
     assert.ok(files.length > 100, `found ${files.length} corpus messages`);
     const counts = { parsed: 0, flagged: 0 };
+    const archived = new Map<string, string>();
     for (const file of files) {
       const raw = await readFile(file);
       if (raw.length === 0) continue;
@@ -47,6 +31,10 @@ describe('the shared corpus of odd messages', () => {
       assert.equal(res.status, 201, `${relative(CORPUS, file)}: ${res.status} ${await res.text()}`);
       const id = createHash('sha256').update(raw).digest('hex');
       assert.deepEqual(await s.core.vault.getOpened(messageKey(id)), raw, `${file} byte-identical`);
+      archived.set(id, file);
+    }
+    await s.caughtUp();
+    for (const [id, file] of archived) {
       const doc = await s.core.index.get(id);
       assert.ok(doc, `${file} indexed`);
       if (doc.flags.includes('unparsed')) counts.flagged++;

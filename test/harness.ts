@@ -19,6 +19,8 @@ export interface TestStele extends RunningStele {
   httpUrl: string;
   stop(): Promise<void>;
   restart(): Promise<TestStele>;
+  /** Resolves once everything on the ledger so far is searchable. */
+  caughtUp(): Promise<void>;
 }
 
 export async function startTestStele(opts: { env?: Record<string, string>; dataDir?: string; clock?: Clock } = {}): Promise<TestStele> {
@@ -42,6 +44,7 @@ export async function startTestStele(opts: { env?: Record<string, string>; dataD
     logLines,
     httpUrl: `http://127.0.0.1:${running.httpPort}`,
     stop: () => running.close(),
+    caughtUp: () => running.indexer.caughtUp(),
     restart: async () => {
       await running.close();
       return startTestStele({ ...opts, dataDir });

@@ -23,8 +23,11 @@ interface SealHeader {
 
 export function seal(sodium: Sodium, keyring: Keyring, objectKey: string, plain: Buffer): Buffer {
   const master = keyring.masterKeys.get(keyring.currentKeyId)!;
-  const dataKey = sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
-  const wn = sodium.randombytes_buf(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  // One call for all the randomness a seal needs: key (32), wrap nonce (24), data nonce (24).
+  const random = sodium.randombytes_buf(80);
+  const dataKey = random.subarray(0, 32);
+  const wn = random.subarray(32, 56);
+  const nonce = random.subarray(56, 80);
   const wk = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(dataKey, keyring.currentKeyId, null, wn, master);
   const header: SealHeader = {
     v: 1,
@@ -37,7 +40,6 @@ export function seal(sodium: Sodium, keyring: Keyring, objectKey: string, plain:
   const prefix = Buffer.alloc(6);
   MAGIC.copy(prefix);
   prefix.writeUInt16BE(headerBytes.length, 4);
-  const nonce = sodium.randombytes_buf(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   const ad = Buffer.concat([Buffer.from(objectKey), headerBytes]);
   const compressed = deflateRawSync(plain, { level: DEFLATE_LEVEL });
   const cipher = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(compressed, ad, null, nonce, dataKey);

@@ -3,7 +3,7 @@
 // unwrapped here so the original message, with the report's envelope, is what gets indexed.
 import { simpleParser, type AddressObject, type Attachment, type ParsedMail } from 'mailparser';
 import type { Address, AttachmentDoc } from '../../search/port.ts';
-import { decodeTnef, extractText } from '../extract/index.ts';
+import { decodeTnef, extractText, htmlToText } from '../extract/index.ts';
 import { hasEightBitHeaders, readWhatWeCan } from './fallback.ts';
 import { parseJournalEnvelope, type JournalEnvelope } from './journal-report.ts';
 
@@ -33,7 +33,8 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
   if (hasEightBitHeaders(raw)) flags.add('8bit-headers');
   let mail: ParsedMail;
   try {
-    mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, maxHtmlLengthToParse: 5_000_000 });
+    // html-to-text slows down badly on hostile nesting; ingest/extract has a single-pass converter.
+    mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true });
   } catch {
     return fallback(raw, flags);
   }
@@ -56,7 +57,7 @@ async function unwrapJournalReport(report: ParsedMail, flags: Set<string>): Prom
   }
   let inner: ParsedMail;
   try {
-    inner = await simpleParser(original.content, { skipImageLinks: true, skipTextToHtml: true });
+    inner = await simpleParser(original.content, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true });
   } catch {
     flags.add('journal-unwrap-failed');
     return null;
@@ -71,7 +72,7 @@ async function unwrapJournalReport(report: ParsedMail, flags: Set<string>): Prom
 async function fromParsed(mail: ParsedMail, flags: Set<string>, depth: number): Promise<ParsedMessage> {
   if (!mail.messageId) flags.add('no-message-id');
   if (!mail.date || Number.isNaN(mail.date.getTime())) flags.add('bad-date');
-  let body = mail.text ?? '';
+  let body = mail.text || (typeof mail.html === 'string' ? htmlToText(mail.html, MAX_BODY_CHARS) : '');
   const attachments: AttachmentDoc[] = [];
   for (const att of mail.attachments) {
     const more = await describeAttachment(att, flags, depth);

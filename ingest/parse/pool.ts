@@ -1,21 +1,17 @@
-// A small pool of parse workers with a time limit per message: a message that hangs or
-// crashes its parser costs that worker (it is replaced), never the ingest.
+// A small pool of worker threads with a time limit per task: a message that hangs or crashes
+// its parser costs that worker (it is replaced), never the process.
 import { Worker } from 'node:worker_threads';
 import { SteleError } from '../../core/errors.ts';
 import type { Keyring } from '../../vault/keyring.ts';
 import { keyringToTransfer } from '../../vault/keyring.ts';
 import type { ParsedMessage } from './parse-message.ts';
 
-export interface ParseResult {
-  parsed: ParsedMessage;
-  sealed: Buffer;
-}
-
 interface Job {
   id: number;
+  op: 'parse' | 'seal';
   raw: Buffer;
-  objectKey: string;
-  resolve(r: ParseResult): void;
+  objectKey?: string;
+  resolve(r: unknown): void;
   reject(e: unknown): void;
 }
 
@@ -31,7 +27,7 @@ function timeLimitMs(bytes: number): number {
   return 15_000 + Math.ceil(bytes / 1_048_576) * 2_000;
 }
 
-export class ParsePool {
+export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
@@ -44,10 +40,21 @@ export class ParsePool {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
-  run(raw: Buffer, objectKey: string): Promise<ParseResult> {
-    if (this.closed) return Promise.reject(new SteleError('storage_unavailable', 'parse pool is closed'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, raw, objectKey, resolve, reject });
+  /** Full MIME parse of a message (for the index). */
+  parse(raw: Buffer): Promise<ParsedMessage> {
+    return this.submit<ParsedMessage>('parse', raw);
+  }
+
+  /** Seals a message off the main thread (worth it for large ones). */
+  async seal(raw: Buffer, objectKey: string): Promise<Buffer> {
+    const out = await this.submit<Uint8Array>('seal', raw, objectKey);
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  }
+
+  private submit<T>(op: Job['op'], raw: Buffer, objectKey?: string): Promise<T> {
+    if (this.closed) return Promise.reject(new SteleError('storage_unavailable', 'worker pool is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, op, raw, objectKey, resolve: resolve as (r: unknown) => void, reject });
       this.dispatch();
     });
   }
@@ -69,11 +76,11 @@ export class ParsePool {
       };
       worker.on('message', onReady);
     });
-    worker.on('message', (m: { id?: number; parsed?: ParsedMessage; sealed?: Uint8Array; error?: string }) => {
+    worker.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
       if (m.id === undefined || !slot.job || slot.job.id !== m.id) return;
       const job = this.finish(slot);
-      if (m.error !== undefined) job.reject(new SteleError('internal', `parse worker: ${m.error}`));
-      else job.resolve({ parsed: m.parsed!, sealed: Buffer.from(m.sealed!.buffer, m.sealed!.byteOffset, m.sealed!.byteLength) });
+      if (m.error !== undefined) job.reject(new SteleError('internal', `worker ${job.op}: ${m.error}`));
+      else job.resolve(m.result);
       this.dispatch();
     });
     worker.on('error', (err) => this.replace(slot, new SteleError('internal', `parse worker crashed: ${err.message}`)));
@@ -91,7 +98,7 @@ export class ParsePool {
       slot.job = job;
       slot.timer = setTimeout(() => this.replace(slot, new SteleError('internal', 'parse time limit exceeded')), timeLimitMs(job.raw.length));
       void slot.ready.then(() => {
-        if (slot.job === job) slot.worker.postMessage({ id: job.id, raw: job.raw, objectKey: job.objectKey });
+        if (slot.job === job) slot.worker.postMessage({ id: job.id, op: job.op, raw: job.raw, objectKey: job.objectKey });
       });
     }
   }

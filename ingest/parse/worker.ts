@@ -1,26 +1,25 @@
-// A parse worker: parses and seals messages off the main thread, where SMTP and the fsyncs run.
+// A worker thread for the CPU-heavy steps: full MIME parsing for the index, and sealing of
+// large messages, so the thread that speaks SMTP and waits on fsyncs never stalls.
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyringFromTransfer } from '../../vault/keyring.ts';
 import { seal } from '../../vault/seal.ts';
 import { loadSodium } from '../../vault/sodium.ts';
 import { parseMessage } from './parse-message.ts';
 
-export interface ParseTask {
-  id: number;
-  raw: Uint8Array;
-  objectKey: string;
-}
+export type WorkerTask = { id: number; op: 'parse'; raw: Uint8Array } | { id: number; op: 'seal'; raw: Uint8Array; objectKey: string };
 
 const sodium = await loadSodium();
 const keyring = keyringFromTransfer(workerData.keyring);
 
-parentPort!.on('message', async (task: ParseTask) => {
+parentPort!.on('message', async (task: WorkerTask) => {
   try {
     const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
-    const parsed = await parseMessage(raw);
-    const sealed = seal(sodium, keyring, task.objectKey, raw);
-    const out = new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-    parentPort!.postMessage({ id: task.id, parsed, sealed: out });
+    if (task.op === 'parse') {
+      parentPort!.postMessage({ id: task.id, result: await parseMessage(raw) });
+    } else {
+      const sealed = seal(sodium, keyring, task.objectKey, raw);
+      parentPort!.postMessage({ id: task.id, result: new Uint8Array(sealed.buffer, sealed.byteOffset, sealed.byteLength) });
+    }
   } catch (err) {
     parentPort!.postMessage({ id: task.id, error: (err as Error).message });
   }

@@ -1,24 +1,22 @@
 // `stele reindex`: drops the index and rebuilds it from the ledger and the vault alone.
-import { reindexFromLedger, ParsePool } from '../../ingest/index.ts';
-import { openCore, MESSAGE_EVENTS } from '../stele.ts';
+import { openCore, createPipeline } from '../stele.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../../core/log.ts';
 
 export async function reindexCommand(_args: string[], ctx: { config: Config; log: Logger }): Promise<number> {
   const core = await openCore(ctx.config, ctx.log);
-  const pool = new ParsePool(ctx.config.parseWorkers, core.vault.keyring);
+  const ingest = createPipeline(core);
   const started = Date.now();
   try {
-    await core.index.clear();
-    const counts = await reindexFromLedger({
-      ledger: core.ledger, vault: core.vault, index: core.index, pool, afterSeq: 0, removedBy: MESSAGE_EVENTS.destroyed,
-      onProgress: (seq, head) => process.stderr.write(`\rreindex: ledger ${seq}/${head}`),
+    await ingest.indexer.caughtUp(); // let the start-up catch-up finish before dropping the index
+    const { indexed } = await ingest.indexer.rebuild((seq, head) => {
+      if (process.stderr.isTTY) process.stderr.write(`\rreindex: ledger entry ${seq} of ${head}`);
     });
     const seconds = (Date.now() - started) / 1000;
-    console.log(`\nreindexed ${counts.indexed} messages (${counts.merged} extra envelopes) in ${seconds.toFixed(1)} s`);
+    console.log(`\nreindexed ${indexed} messages in ${seconds.toFixed(1)} s (${(indexed / Math.max(seconds, 0.001)).toFixed(0)} messages/s)`);
     return 0;
   } finally {
-    await pool.close();
+    await ingest.close();
     await core.close();
   }
 }

@@ -1,7 +1,7 @@
 // GET /api/v1/health: each component's state, without auth (it reveals no data).
 import type { RequestHandler } from 'express';
 
-export type ComponentState = { status: 'ok' } | { status: 'down'; error: string };
+export type ComponentState = { status: 'ok'; lag?: number } | { status: 'down'; error: string };
 
 export interface HealthCheck {
   (): Promise<Record<string, ComponentState>>;

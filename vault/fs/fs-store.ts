@@ -2,7 +2,7 @@
 // (temp file, fsync, read-only, hard link to the final name so an existing key is never
 // replaced, fsync of the directory) and deletes are checked against retain-until and holds.
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SteleError, storageError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
@@ -50,20 +50,22 @@ class FsStore implements ObjectStore {
 
   async put(key: string, body: Buffer, opts: PutOptions): Promise<void> {
     const path = this.objectPath(key);
-    if (await exists(path)) throw exists_(key);
     const dir = dirname(path);
     const tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
     await this.io(`put ${key}`, async () => {
       await this.ensureDir(dir);
       const header = encodeObjectHeader({ retainUntil: opts.retainUntil, legalHold: opts.legalHold ?? false });
-      const fh = await open(tmp, 'wx', 0o600);
+      // Created read-only: the open descriptor may still write, nothing later can.
+      const fh = await open(tmp, 'wx', 0o444);
       try {
-        await fh.writev([header, body]);
+        const { bytesWritten } = await fh.writev([header, body]);
+        if (bytesWritten !== header.length + body.length) {
+          throw new Error(`short write (${bytesWritten} of ${header.length + body.length} bytes): disk full?`);
+        }
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await chmod(tmp, 0o444);
       try {
         await link(tmp, path); // fails with EEXIST instead of replacing, unlike rename
       } catch (err) {
@@ -260,15 +262,4 @@ function notFoundAs(key: string) {
     if (err.code === 'ENOENT') throw new SteleError('not_found', `no object ${key}`);
     throw err;
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') throw storageError(`stat ${path}`, err);
-    throw storageError(`stat ${path}`, err);
-  }
 }

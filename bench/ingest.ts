@@ -1,0 +1,138 @@
+// Ingest benchmark: journals generated traffic plus the shared corpus over SMTP with many
+// parallel connections into a real Stele process, beside a baseline measured in the same run:
+// the same bytes hashed and written durably twice (file fsync + directory fsync per region),
+// with no parsing, sealing or ledger: the physical limit of this machine's disk.
+//
+//   node --import tsx bench/ingest.ts [--messages 3000] [--connections 8]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import nodemailer from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import { DirSyncer } from '../vault/fs/dir-sync.ts';
+import { corpusMessages } from '../test/corpus-files.ts';
+import { generateMessage } from './corpus.ts';
+
+export interface IngestFigures {
+  messages: number;
+  megabytes: number;
+  connections: number;
+  baseline: { msgsPerSec: number; mbPerSec: number };
+  stele: { msgsPerSec: number; mbPerSec: number; failures: number };
+  ratio: number;
+}
+
+async function loadCorpus(n: number): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (let i = 0; i < n; i++) out.push(generateMessage(i, 7));
+  for (const f of await corpusMessages()) {
+    const raw = await readFile(f);
+    if (raw.length > 0) out.push(raw);
+  }
+  return out;
+}
+
+async function runPool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** Hash, then create each file durably in two directories: the floor under any archive. */
+export async function baseline(messages: Buffer[], connections: number): Promise<{ seconds: number }> {
+  const root = await mkdtemp(join(tmpdir(), 'stele-bench-baseline-'));
+  const dirs = [join(root, 'a'), join(root, 'b')];
+  const { mkdir } = await import('node:fs/promises');
+  for (const d of dirs) await mkdir(d);
+  const syncer = new DirSyncer();
+  const started = process.hrtime.bigint();
+  let n = 0;
+  await runPool(messages, connections, async (raw) => {
+    const name = `${createHash('sha256').update(raw).digest('hex')}-${n++}`;
+    await Promise.all(dirs.map(async (dir) => {
+      const fh = await open(join(dir, name), 'wx');
+      await fh.writeFile(raw);
+      await fh.sync();
+      await fh.close();
+      await syncer.sync(dir);
+    }));
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await rm(root, { recursive: true, force: true });
+  return { seconds };
+}
+
+async function startSteleProcess(dataDir: string): Promise<{ child: ChildProcess; smtpPort: number }> {
+  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, 'bin/stele.mjs', 'serve'], {
+    env: { ...process.env, STELE_DATA_DIR: dataDir, STELE_HTTP_PORT: '0', STELE_SMTP_PORT: '0', STELE_ADMIN_PASSWORD: 'bench-password-123456', STELE_INGEST_TOKEN: 'bench-token-0123456789abcdefghij', STELE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const smtpPort = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /SMTP [\d.]+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`stele exited with ${code}`)));
+  });
+  return { child, smtpPort };
+}
+
+export async function steleIngest(messages: Buffer[], connections: number): Promise<{ seconds: number; failures: number }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'stele-bench-'));
+  const { child, smtpPort } = await startSteleProcess(dataDir);
+  const options: SMTPTransport.Options & { pool: true; maxConnections: number; maxMessages: number } = {
+    pool: true, maxConnections: connections, maxMessages: Infinity, host: '127.0.0.1', port: smtpPort, ignoreTLS: true,
+  };
+  const transport = nodemailer.createTransport(options);
+  let failures = 0;
+  const started = process.hrtime.bigint();
+  await runPool(messages, connections, async (raw) => {
+    try {
+      await transport.sendMail({ envelope: { from: 'journal@clinic.example', to: ['archive@stele.example'] }, raw });
+    } catch {
+      failures++;
+    }
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  transport.close();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  await rm(dataDir, { recursive: true, force: true });
+  return { seconds, failures };
+}
+
+export async function benchIngest(opts: { messages: number; connections: number }): Promise<IngestFigures> {
+  const corpus = await loadCorpus(opts.messages);
+  const bytes = corpus.reduce((s, b) => s + b.length, 0);
+  const mb = bytes / 1e6;
+  const base = await baseline(corpus, opts.connections);
+  const run = await steleIngest(corpus, opts.connections);
+  const figures: IngestFigures = {
+    messages: corpus.length,
+    megabytes: mb,
+    connections: opts.connections,
+    baseline: { msgsPerSec: corpus.length / base.seconds, mbPerSec: mb / base.seconds },
+    stele: { msgsPerSec: corpus.length / run.seconds, mbPerSec: mb / run.seconds, failures: run.failures },
+    ratio: base.seconds / run.seconds,
+  };
+  return figures;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '3000' }, connections: { type: 'string', default: '8' } } });
+  const f = await benchIngest({ messages: Number(values.messages), connections: Number(values.connections) });
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, node ${process.version}`);
+  console.log(`corpus: ${f.messages} messages, ${f.megabytes.toFixed(1)} MB, ${f.connections} SMTP connections`);
+  console.log('| run | messages/s | MB/s |');
+  console.log('|---|---:|---:|');
+  console.log(`| baseline: hash + 2 durable writes | ${f.baseline.msgsPerSec.toFixed(0)} | ${f.baseline.mbPerSec.toFixed(1)} |`);
+  console.log(`| stele over SMTP (${f.stele.failures} failures) | ${f.stele.msgsPerSec.toFixed(0)} | ${f.stele.mbPerSec.toFixed(1)} |`);
+  console.log(`ratio stele / baseline: ${f.ratio.toFixed(2)}`);
+}
