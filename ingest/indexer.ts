@@ -18,6 +18,8 @@ const PAGE = 256;
 /** Raw bytes kept for the indexer between ack and indexing; past this it reads the vault. */
 const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 const RETRY_MS = 2_000;
+/** While messages are being acknowledged, indexing steps back this long between pages. */
+const YIELD_MS = 50;
 
 export interface IndexerDeps {
   ledger: Ledger;
@@ -27,6 +29,8 @@ export interface IndexerDeps {
   log: Logger;
   /** Ledger event types that remove a message from the index (e.g. its destruction). */
   removedBy: string[];
+  /** True while ingest is acknowledging messages: indexing then yields to it. */
+  ingestBusy?: () => boolean;
 }
 
 interface IngestedData {
@@ -113,9 +117,11 @@ export class Indexer {
   private async drain(): Promise<void> {
     try {
       for (;;) {
+        if (this.deps.ingestBusy?.()) await new Promise((r) => setTimeout(r, YIELD_MS));
         const page = this.deps.ledger.query({ afterSeq: await this.currentWatermark(), limit: PAGE });
         if (page.length === 0) break;
         await this.apply(page);
+        this.resolveWaiters();
       }
     } catch (err) {
       // The watermark did not move: the same entries are tried again, nothing is skipped.
@@ -123,6 +129,10 @@ export class Indexer {
       if (!this.closed) this.retryTimer = setTimeout(() => this.notify(), RETRY_MS);
       return;
     }
+    this.resolveWaiters();
+  }
+
+  private resolveWaiters(): void {
     this.waiters = this.waiters.filter((w) => (w.seq <= this.watermark ? (w.resolve(), false) : true));
   }
 

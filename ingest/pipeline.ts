@@ -22,8 +22,11 @@ export const MESSAGE_DUPLICATE = 'message.duplicate';
  */
 export const messageKey = (sha256: string) => `messages/${sha256}`;
 
-/** Sealing is ~1 ms per 100 KB; above this it moves to a worker so the event loop stays free. */
-const SEAL_INLINE_MAX_BYTES = 256 * 1024;
+/**
+ * Small messages seal inline (cheaper than the hand-off); larger ones go to a worker, so the
+ * event loop that speaks SMTP and waits on fsyncs stays free and the second core does the work.
+ */
+const SEAL_INLINE_MAX_BYTES = 32 * 1024;
 
 export interface PipelineDeps {
   vault: Vault;
@@ -40,6 +43,11 @@ export interface PipelineDeps {
 
 export class IngestPipeline {
   private readonly inflight = new Map<string, Promise<IngestResult>>();
+
+  /** Messages between receipt and acknowledgement right now. */
+  get busy(): boolean {
+    return this.inflight.size > 0;
+  }
   private readonly clock: Clock;
 
   constructor(private readonly deps: PipelineDeps) {

@@ -87,7 +87,10 @@ export interface Ingest {
 /** The pipeline and the indexer that follows it: what `serve` and `import` share. */
 export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest {
   const pool = new WorkerPool(core.config.parseWorkers, core.vault.keyring);
-  const indexer = new Indexer({ ledger: core.ledger, vault: core.vault, index: core.index, pool, log: core.log, removedBy: MESSAGE_EVENTS.destroyed });
+  const indexer = new Indexer({
+    ledger: core.ledger, vault: core.vault, index: core.index, pool, log: core.log, removedBy: MESSAGE_EVENTS.destroyed,
+    ingestBusy: () => pipeline.busy,
+  });
   const metrics = createIngestMetrics(core.registry);
   const pipeline = new IngestPipeline({
     vault: core.vault, ledger: core.ledger, pool, metrics, log: core.log, clock: opts.clock,

@@ -29,6 +29,8 @@ function timeLimitMs(bytes: number): number {
 
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  /** Seals sit on the acknowledgement path; parses (for the index) wait behind them. */
+  private readonly urgent: Job[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
@@ -54,14 +56,14 @@ export class WorkerPool {
   private submit<T>(op: Job['op'], raw: Buffer, objectKey?: string): Promise<T> {
     if (this.closed) return Promise.reject(new SteleError('storage_unavailable', 'worker pool is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, op, raw, objectKey, resolve: resolve as (r: unknown) => void, reject });
+      (op === 'seal' ? this.urgent : this.queue).push({ id: this.nextId++, op, raw, objectKey, resolve: resolve as (r: unknown) => void, reject });
       this.dispatch();
     });
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new SteleError('storage_unavailable', 'shutting down'));
+    for (const job of [...this.urgent.splice(0), ...this.queue.splice(0)]) job.reject(new SteleError('storage_unavailable', 'shutting down'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
@@ -93,8 +95,8 @@ export class WorkerPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (slot.job || this.queue.length === 0) continue;
-      const job = this.queue.shift()!;
+      if (slot.job || this.urgent.length + this.queue.length === 0) continue;
+      const job = (this.urgent.shift() ?? this.queue.shift())!;
       slot.job = job;
       slot.timer = setTimeout(() => this.replace(slot, new SteleError('internal', 'parse time limit exceeded')), timeLimitMs(job.raw.length));
       void slot.ready.then(() => {

@@ -83,7 +83,16 @@ export class Ledger {
   append(event: LedgerEvent): Promise<LedgerEntry> {
     return new Promise((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop().finally(() => (this.flushing = null));
+      this.startFlushing();
+    });
+  }
+
+  private startFlushing(): void {
+    if (this.flushing) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = null;
+      // Events that arrived during the last await (a checkpoint, say) must not wait for the next append.
+      if (this.queue.length) this.startFlushing();
     });
   }
 
