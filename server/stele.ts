@@ -170,13 +170,15 @@ async function health(core: Core, indexer: Indexer): Promise<Record<string, Comp
       }
     }),
   );
-  out.ledger = { status: 'ok' };
+  out.ledger = core.ledger.healthy ? { status: 'ok' } : { status: 'down', error: 'a ledger block is not yet in every region' };
+  const sorted: Record<string, ComponentState> = {};
+  for (const k of Object.keys(out).sort()) sorted[k] = out[k];
   try {
-    out.index = { status: 'ok', lag: await indexer.lag() };
+    sorted.index = { status: 'ok', lag: await indexer.lag() };
   } catch (err) {
-    out.index = { status: 'down', error: describe(err) };
+    sorted.index = { status: 'down', error: describe(err) };
   }
-  return out;
+  return sorted;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -96,6 +96,11 @@ export class Ledger {
     });
   }
 
+  /** False while a block is written to some regions but not all (appends fail until it lands). */
+  get healthy(): boolean {
+    return this.pending === null;
+  }
+
   headInfo(): { seq: number; hash: string } {
     return { ...this.head };
   }
