@@ -3,6 +3,7 @@
 // replaced, fsync of the directory) and deletes are checked against retain-until and holds.
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { writeDurably } from './durable-write.ts';
 import { dirname, join } from 'node:path';
 import { SteleError, storageError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
@@ -31,6 +32,7 @@ class FsStore implements ObjectStore {
   private readonly clock: Clock;
   private readonly dirs = new DirSyncer();
   private readonly knownDirs = new Set<string>();
+  private tmpSeq = 0;
 
   constructor(opts: FsStoreOptions) {
     this.region = opts.region;
@@ -51,21 +53,12 @@ class FsStore implements ObjectStore {
   async put(key: string, body: Buffer, opts: PutOptions): Promise<void> {
     const path = this.objectPath(key);
     const dir = dirname(path);
-    const tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const tmp = this.tmpName(dir);
     await this.io(`put ${key}`, async () => {
       await this.ensureDir(dir);
       const header = encodeObjectHeader({ retainUntil: opts.retainUntil, legalHold: opts.legalHold ?? false });
       // Created read-only: the open descriptor may still write, nothing later can.
-      const fh = await open(tmp, 'wx', 0o444);
-      try {
-        const { bytesWritten } = await fh.writev([header, body]);
-        if (bytesWritten !== header.length + body.length) {
-          throw new Error(`short write (${bytesWritten} of ${header.length + body.length} bytes): disk full?`);
-        }
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeDurably(tmp, [header, body], 0o444);
       try {
         await link(tmp, path); // fails with EEXIST instead of replacing, unlike rename
       } catch (err) {
@@ -188,7 +181,14 @@ class FsStore implements ObjectStore {
     });
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.dirs.close();
+  }
+
+  /** Unique per process and call; 'wx' refuses a name another process happens to hold. */
+  private tmpName(dir: string): string {
+    return join(dir, `.tmp-${process.pid}-${++this.tmpSeq}`);
+  }
 
   private objectPath(key: string): string {
     if (!isValidKey(key)) throw new SteleError('bad_request', `invalid object key: ${JSON.stringify(key)}`);
@@ -219,7 +219,7 @@ class FsStore implements ObjectStore {
   private async writeLock(key: string, state: LockState): Promise<void> {
     const path = this.lockPath(key);
     const dir = dirname(path);
-    const tmp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`);
+    const tmp = this.tmpName(dir);
     await this.io(`lock ${key}`, async () => {
       await this.ensureDir(dir);
       const fh = await open(tmp, 'wx', 0o600);
@@ -248,6 +248,12 @@ class FsStore implements ObjectStore {
     try {
       return await fn();
     } catch (err) {
+      if (!(err instanceof SteleError)) {
+        // The disk misbehaved: forget cached directories and handles, so a region that comes
+        // back (remounted, recreated) is opened afresh rather than trusted through old handles.
+        this.knownDirs.clear();
+        await this.dirs.close().catch(() => {});
+      }
       throw storageError(`region ${this.region}: ${what}`, err);
     }
   }
