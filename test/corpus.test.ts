@@ -41,5 +41,11 @@ describe('the shared corpus of odd messages', () => {
       else counts.parsed++;
     }
     assert.ok(counts.parsed > files.length / 2, `most corpus mail parses (${JSON.stringify(counts)})`);
+    // A TNEF-wrapped original (winmail.dat): its files and its body are what gets indexed.
+    const tnef = [...archived].find(([, f]) => f.endsWith('tnef/rich-text.eml'))!;
+    const doc = await s.core.index.get(tnef[0]);
+    assert.ok(doc?.flags.includes('tnef'));
+    assert.ok(doc?.attachments.some((a) => a.filename === 'kitten-playing-with-a-christmas-tree.jpg'), JSON.stringify(doc?.attachments.map((a) => a.filename)));
+    assert.match(doc!.body, /Christmas to remember/);
   });
 });
