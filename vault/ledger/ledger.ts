@@ -9,7 +9,7 @@ import { PERMANENT } from '../port.ts';
 import type { Vault } from '../regions.ts';
 import type { Sodium } from '../sodium.ts';
 import { GENESIS, checkRun, makeEntry, signCheckpoint, type LedgerEntry, type LedgerEvent } from './chain.ts';
-import { blockKey, checkpointKey, decodeBlock, encodeBlock, encodeCheckpoint, listAcrossRegions, BLOCK_PREFIX, seqOfKey } from './blocks.ts';
+import { blockKey, checkpointKey, decodeBlock, encodeBlock, encodeCheckpoint, listAcrossRegions, BLOCK_PREFIX, CHECKPOINT_PREFIX, seqOfKey } from './blocks.ts';
 import { LedgerMirror, type EntryFilter } from './mirror.ts';
 
 /** Bounded so one block stays small however many ingests are waiting. */
@@ -75,6 +75,10 @@ export class Ledger {
       }
       this.mirror.insert(entries);
       this.head = head;
+    }
+    // A checkpoint interrupted between regions is completed the same way.
+    for (const [key, regions] of await listAcrossRegions(this.vault, CHECKPOINT_PREFIX)) {
+      if (regions.size < this.vault.regions.length) await this.copyToMissing(key, regions, false);
     }
     this.lastCheckpointSeq = this.head.seq;
   }
@@ -167,26 +171,26 @@ export class Ledger {
     this.pending = null;
   }
 
-  private async readAny(key: string, regions: Set<string>): Promise<Buffer> {
+  private async readAny(key: string, regions: Set<string>, sealed = true): Promise<Buffer> {
     for (const store of this.vault.regions) {
       if (!regions.has(store.region)) continue;
       try {
-        const sealed = await store.get(key);
-        decodeBlock(this.vault, key, sealed); // proves it opens
-        return sealed;
+        const bytes = await store.get(key);
+        if (sealed) decodeBlock(this.vault, key, bytes); // proves it opens
+        return bytes;
       } catch (err) {
         this.log.warn('ledger block unreadable in a region', { key, region: store.region, err });
       }
     }
-    throw new SteleError('integrity', `ledger block ${key} is unreadable in every region`);
+    throw new SteleError('integrity', `ledger object ${key} is unreadable in every region`);
   }
 
-  private async copyToMissing(key: string, regions: Set<string>): Promise<void> {
-    const sealed = await this.readAny(key, regions);
+  private async copyToMissing(key: string, regions: Set<string>, sealed = true): Promise<void> {
+    const bytes = await this.readAny(key, regions, sealed);
     for (const store of this.vault.regions) {
       if (regions.has(store.region)) continue;
-      await store.put(key, sealed, { retainUntil: PERMANENT });
-      this.log.info('copied ledger block to a region that lacked it', { key, region: store.region });
+      await store.put(key, bytes, { retainUntil: PERMANENT });
+      this.log.info('copied a ledger object to a region that lacked it', { key, region: store.region });
     }
   }
 }
