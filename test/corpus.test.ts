@@ -1,22 +1,19 @@
 // Every real-world odd message in the shared corpus is archived byte-identical and either
 // parsed or flagged: never refused, never a crash (invariant 2).
-import { after, before, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { CORPUS, corpusMessages } from './corpus-files.ts';
 import { messageKey } from '../ingest/index.ts';
-import { journalHttp, removeDir, startTestStele, type TestStele } from './harness.ts';
+import { journalHttp, useTestStele, type TestStele } from './harness.ts';
 
 describe('the shared corpus of odd messages', () => {
+  const stele = useTestStele();
   let s: TestStele;
-  before(async () => {
-    s = await startTestStele();
-  });
-  after(async () => {
-    await s.stop();
-    await removeDir(s.dataDir);
+  beforeEach(() => {
+    s = stele();
   });
 
   it('archives every message byte-identical, parsed or flagged', async () => {

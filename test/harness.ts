@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import { createLogger, type Logger } from '../core/log.ts';
 import type { Clock } from '../core/clock.ts';
 import { loadConfig, type Config } from '../server/config.ts';
@@ -51,6 +52,23 @@ export async function startTestStele(opts: { env?: Record<string, string>; dataD
     },
   };
   return t;
+}
+
+/**
+ * Starts a Stele before the tests of the enclosing describe() and removes it after them.
+ * Returns a getter, since the server exists only once the before hook has run.
+ */
+export function useTestStele(opts: Parameters<typeof startTestStele>[0] = {}): () => TestStele {
+  let s: TestStele | undefined;
+  before(async () => {
+    s = await startTestStele(opts);
+  });
+  after(async () => {
+    if (!s) return;
+    await s.stop();
+    await removeDir(s.dataDir);
+  });
+  return () => s!;
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -1,24 +1,21 @@
 // Ingest end to end through real sockets: SMTP and HTTP journaling into two fs regions.
-import { after, before, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { messageKey, MESSAGE_DUPLICATE, MESSAGE_INGESTED } from '../ingest/index.ts';
 import { buildJournalReport, buildMail } from './fixtures/mail.ts';
-import { journalHttp, removeDir, startTestStele, type TestStele } from './harness.ts';
+import { journalHttp, useTestStele, type TestStele } from './harness.ts';
 import { sendSmtp } from './smtp-client.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('ingest over SMTP and HTTP', () => {
+  const stele = useTestStele({ env: { STELE_MAX_MESSAGE_BYTES: String(256 * 1024) } });
   let s: TestStele;
-  before(async () => {
-    s = await startTestStele({ env: { STELE_MAX_MESSAGE_BYTES: String(256 * 1024) } });
-  });
-  after(async () => {
-    await s.stop();
-    await removeDir(s.dataDir);
+  beforeEach(() => {
+    s = stele();
   });
 
   async function inBothRegions(id: string): Promise<boolean> {
@@ -132,13 +129,10 @@ describe('ingest over SMTP and HTTP', () => {
 });
 
 describe('a failing region', () => {
+  const stele = useTestStele();
   let s: TestStele;
-  before(async () => {
-    s = await startTestStele();
-  });
-  after(async () => {
-    await s.stop();
-    await removeDir(s.dataDir);
+  beforeEach(() => {
+    s = stele();
   });
 
   it('answers 451 / 503, acknowledges nothing, and succeeds on retry once the region is back', async () => {
