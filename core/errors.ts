@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'storage_unavailable' // a region or the ledger could not be written: retry later
   | 'integrity' // stored bytes do not match their hash or fail authentication
   | 'conflict'
+  | 'rate_limited' // too many requests or failed logins: details.retryAfterSeconds says when to retry
   | 'internal';
 
 const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set(['storage_unavailable']);

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SteleError } from '../core/errors.ts';
+import { parseAuthConfig, type AuthConfig } from './auth/auth-config.ts';
 
 /** Exchange Online's largest journaled message is 150 MB; 64 MiB covers on-premise defaults. */
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -47,11 +48,14 @@ export interface Config {
   maxMessageBytes: number;
   parseWorkers: number;
   hostname: string;
+  /** Sessions, MFA, password hashing and alert delivery (server/auth/auth-config.ts). */
+  auth: AuthConfig;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fromFile = env.STELE_CONFIG ? readConfigFile(env.STELE_CONFIG) : {};
-  const parsed = schema.safeParse({ ...fromFile, ...pickStele(env) });
+  const input = { ...fromFile, ...pickStele(env) };
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new SteleError('bad_request', `invalid configuration:\n${lines.join('\n')}`);
@@ -77,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: c.STELE_MAX_MESSAGE_BYTES,
     parseWorkers: c.STELE_PARSE_WORKERS,
     hostname: c.STELE_HOSTNAME,
+    auth: parseAuthConfig(input, { tls: !!(c.STELE_TLS_CERT && c.STELE_TLS_KEY), hostname: c.STELE_HOSTNAME }),
   };
 }
 

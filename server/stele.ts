@@ -20,6 +20,8 @@ import { defaultClassifier } from '../retention/classify.ts';
 import { SqliteCatalog } from './catalog/sqlite-catalog.ts';
 import { ensureFirstRunSecrets, IngestTokens, type FirstRunSecrets } from './accounts/first-run.ts';
 import type { Config } from './config.ts';
+import type { Express } from 'express';
+import { createAuth, type Auth } from './auth/index.ts';
 import { createApp } from './http/app.ts';
 import type { ComponentState } from './http/health-route.ts';
 import { acquireWriterLock } from './process-lock.ts';
@@ -50,6 +52,15 @@ export interface Core {
 export async function openCore(config: Config, log: Logger, opts: { clock?: Clock; bcryptCost?: number } = {}): Promise<Core> {
   await mkdir(config.dataDir, { recursive: true });
   const unlock = await acquireWriterLock(config.dataDir, process.argv.slice(2, 3).join(' ') || 'stele');
+  try {
+    return await openLocked(config, log, opts, unlock);
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+}
+
+async function openLocked(config: Config, log: Logger, opts: { clock?: Clock; bcryptCost?: number }, unlock: () => Promise<void>): Promise<Core> {
   const sodium = await loadSodium();
   const { keyring, created: keysCreated } = await loadOrCreateKeyring(config.keyDir);
   const registry = new Registry();
@@ -63,7 +74,7 @@ export async function openCore(config: Config, log: Logger, opts: { clock?: Cloc
   await ledger.open();
   const index = await openIndex(config.index);
   const catalog = new SqliteCatalog(join(config.dataDir, 'catalog.db'));
-  const firstRun = await ensureFirstRunSecrets(catalog, config, { bcryptCost: opts.bcryptCost });
+  const firstRun = await ensureFirstRunSecrets(catalog, config, { bcryptCost: opts.bcryptCost ?? config.auth.bcryptCost });
   return {
     config, log, sodium, vault, ledger, index, catalog, registry, firstRun, keysCreated,
     async close() {
@@ -117,6 +128,9 @@ export interface RunningStele {
   indexer: Indexer;
   httpPort: number;
   smtpPort: number;
+  /** The express app, so tests can list every route (test/role-matrix.test.ts). */
+  app: Express;
+  auth: Auth;
   close(): Promise<void>;
 }
 
@@ -128,10 +142,22 @@ export async function startStele(config: Config, log: Logger, opts: { clock?: Cl
   const core = await openCore(config, log, opts);
   collectDefaultMetrics({ register: core.registry });
   const ingest = createPipeline(core, opts);
+  try {
+    return await listenAll(config, log, core, ingest, opts);
+  } catch (err) {
+    await ingest.close();
+    await core.close();
+    throw err;
+  }
+}
+
+async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest, opts: { clock?: Clock; bcryptCost?: number }): Promise<RunningStele> {
   const { pipeline, indexer, metrics } = ingest;
   const tls = config.tls ? { key: await readFile(config.tls.keyPath), cert: await readFile(config.tls.certPath) } : undefined;
   const tokens = new IngestTokens(core.catalog);
+  const auth = createAuth({ catalog: core.catalog, ledger: core.ledger, log, config, keyring: core.vault.keyring, clock: opts.clock, bcryptCost: opts.bcryptCost });
   const app = createApp({
+    auth,
     log, registry: core.registry,
     journal: { pipeline, metrics, maxMessageBytes: config.maxMessageBytes, checkToken: (t: string) => tokens.check(t) },
     health: () => health(core, indexer),
@@ -147,11 +173,12 @@ export async function startStele(config: Config, log: Logger, opts: { clock?: Cl
   const smtpPort = (smtp.server.address() as AddressInfo).port;
   log.info('stele started', { http: `${config.bind}:${httpPort}`, smtp: `${config.bind}:${smtpPort}`, vault: core.vault.regions.map((r) => r.address), index: core.index.backend });
   return {
-    core, pipeline, indexer, httpPort, smtpPort,
+    core, pipeline, indexer, httpPort, smtpPort, app, auth,
     async close() {
       await closeSmtp(smtp);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections?.();
+      await auth.close();
       await ingest.close();
       await core.close();
     },

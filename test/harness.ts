@@ -9,6 +9,9 @@ import { createLogger, type Logger } from '../core/log.ts';
 import type { Clock } from '../core/clock.ts';
 import { loadConfig, type Config } from '../server/config.ts';
 import { startStele, type RunningStele } from '../server/stele.ts';
+import type { Role } from '../server/auth/index.ts';
+
+export { login, enrolTotp, totpCode, send, type SignedInClient } from './auth-client.ts';
 
 export const TEST_TOKEN = 'test-ingest-token-0123456789abcdef';
 export const TEST_ADMIN_PASSWORD = 'correct horse battery staple';
@@ -22,6 +25,8 @@ export interface TestStele extends RunningStele {
   restart(): Promise<TestStele>;
   /** Resolves once everything on the ledger so far is searchable. */
   caughtUp(): Promise<void>;
+  /** Creates a user with these roles; returns the password (generated unless given). */
+  createUser(username: string, roles: Role[], password?: string): Promise<string>;
 }
 
 export async function startTestStele(opts: { env?: Record<string, string>; dataDir?: string; clock?: Clock } = {}): Promise<TestStele> {
@@ -33,6 +38,8 @@ export async function startTestStele(opts: { env?: Record<string, string>; dataD
     STELE_INGEST_TOKEN: TEST_TOKEN,
     STELE_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     STELE_PARSE_WORKERS: '2',
+    // Tests sign in with passwords alone unless they enforce MFA themselves (the default is every role).
+    STELE_MFA_REQUIRED_ROLES: 'none',
     ...opts.env,
   });
   const logLines: string[] = [];
@@ -46,6 +53,10 @@ export async function startTestStele(opts: { env?: Record<string, string>; dataD
     httpUrl: `http://127.0.0.1:${running.httpPort}`,
     stop: () => running.close(),
     caughtUp: () => running.indexer.caughtUp(),
+    createUser: async (username, roles, password) => {
+      const made = await running.auth.accounts.create({ username, roles, password });
+      return made.generatedPassword ?? password!;
+    },
     restart: async () => {
       await running.close();
       return startTestStele({ ...opts, dataDir });

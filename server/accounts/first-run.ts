@@ -4,6 +4,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import type { SqliteCatalog } from '../catalog/sqlite-catalog.ts';
+import { SteleError } from '../../core/errors.ts';
+import { passwordProblems } from './password-policy.ts';
 
 /** OWASP's minimum work factor for bcrypt is 10; 12 keeps a login near a quarter second. */
 export const BCRYPT_COST = 12;
@@ -20,6 +22,8 @@ export async function ensureFirstRunSecrets(
 ): Promise<FirstRunSecrets> {
   const shown: FirstRunSecrets = {};
   if (catalog.countUsers() === 0) {
+    const problems = cfg.adminPassword ? passwordProblems(cfg.adminPassword, 'admin') : [];
+    if (problems.length) throw new SteleError('bad_request', `invalid configuration:\n  STELE_ADMIN_PASSWORD: ${problems.join('; ')}`);
     const password = cfg.adminPassword ?? randomBytes(18).toString('base64url');
     catalog.addUser({ username: 'admin', passwordHash: await bcrypt.hash(password, opts.bcryptCost ?? BCRYPT_COST), roles: ['admin'], createdAt: new Date().toISOString() });
     if (!cfg.adminPassword) shown.adminPassword = password;

@@ -1,5 +1,5 @@
 // The express app: routes per resource, each given its dependencies; errors mapped in one place.
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../core/log.ts';
 import { journalHandler, type JournalRouteDeps } from '../../ingest/index.ts';
@@ -11,6 +11,8 @@ export interface AppDeps {
   journal: JournalRouteDeps;
   health: HealthCheck;
   registry: Registry;
+  /** Sessions and the auth, user, audit and alert routes (server/auth/index.ts createAuth). */
+  auth: { session: RequestHandler; router: Router };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -26,6 +28,9 @@ export function createApp(deps: AppDeps): Express {
       next(err);
     }
   });
+  // Public routes above (each listed in server/auth/policy.ts PUBLIC_ROUTES); below, a session.
+  app.use(deps.auth.session);
+  app.use(deps.auth.router);
   app.use('/api', (_req, res) => res.status(404).json({ error: { code: 'not_found', message: 'no such API route' } }));
   app.use(errorHandler(deps.log));
   return app;

@@ -15,6 +15,7 @@ const STATUS: Record<ErrorCode, number> = {
   retention_active: 409,
   legal_hold: 409,
   retention_shorten: 409,
+  rate_limited: 429,
   storage_unavailable: 503,
   integrity: 500,
   internal: 500,
@@ -34,8 +35,15 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     const status = isSteleError(err) ? STATUS[err.code] : 500;
     if (status >= 500) log.error('request failed', { method: req.method, path: req.path, err });
     if (status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (status === 429) res.set('Retry-After', String(retryAfter(err)));
     const code = isSteleError(err) ? err.code : 'internal';
     const message = isSteleError(err) && status < 500 ? err.message : status === 503 ? 'storage temporarily unavailable, retry later' : 'internal error';
     res.status(status).json({ error: { code, message, ...(isSteleError(err) && status < 500 && err.details ? { details: err.details } : {}) } });
   };
+}
+
+/** Whole seconds from a rate_limited error's details, at least 1 (RFC 9110 §10.2.3). */
+function retryAfter(err: { details?: Record<string, unknown> }): number {
+  const s = Number(err.details?.retryAfterSeconds);
+  return Number.isFinite(s) && s > 0 ? Math.ceil(s) : 1;
 }
