@@ -15,4 +15,5 @@ export type {
 } from './port.ts';
 export { parseQuery, MAX_QUERY_CHARS } from './query/parse.ts';
 export { createSqliteIndex, type SqliteIndexOptions } from './sqlite/sqlite-index.ts';
+export { createElasticsearchIndex, type ElasticsearchIndexOptions } from './elasticsearch/elasticsearch-index.ts';
 export { openIndex, SUPPORTED_INDEX_SCHEMES } from './open-index.ts';

@@ -1,0 +1,141 @@
+// Turns an IndexDocument into the Elasticsearch document of search/elasticsearch/mappings.ts:
+// folded text fields, lower-cased keywords, per-role addresses and domain suffixes, thread
+// links, and the original document kept whole (not indexed) for get() and snippets.
+import { SteleError } from '../../core/errors.ts';
+import type { Address, IndexDocument } from '../port.ts';
+import { foldText } from './text.ts';
+
+/** Address roles, as the sqlite adapter has them; participant and domain: cover all of them. */
+export const ROLES = ['from', 'to', 'cc', 'bcc', 'env_to', 'env_from'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Text fields (under `t.`), in the order a snippet prefers them when match counts tie. */
+export const TEXT_COLUMNS = ['subject', 'body', 'att_names', 'att_text', 'from', 'to', 'cc', 'bcc', 'env'] as const;
+export type TextColumn = (typeof TEXT_COLUMNS)[number];
+
+export interface EsDocument {
+  id: string;
+  date: number;
+  year: number;
+  size: number;
+  category: string;
+  att_count: number;
+  flags: string[];
+  custodians: string[];
+  holds: string[];
+  message_id: string[];
+  links: string[];
+  from_domain: string[];
+  addr: Record<Role, string[]>;
+  dom: Record<Role, string[]>;
+  t: Record<TextColumn, string>;
+  doc: IndexDocument;
+}
+
+/** Refuses a document the index could not order or filter; returns its date in epoch ms. */
+export function validateDocument(doc: IndexDocument): number {
+  if (typeof doc?.id !== 'string' || doc.id === '') {
+    throw new SteleError('bad_request', 'index document without an id');
+  }
+  const dateMs = Date.parse(doc.date);
+  if (!Number.isFinite(dateMs)) {
+    throw new SteleError('bad_request', `index document ${doc.id} has an unparseable date`, { details: { id: doc.id } });
+  }
+  if (!Number.isFinite(doc.size) || doc.size < 0) {
+    throw new SteleError('bad_request', `index document ${doc.id} has an invalid size`, { details: { id: doc.id } });
+  }
+  return dateMs;
+}
+
+/** `<Abc@x>` and `abc@x` are the same Message-ID for search and threading. */
+export function normalizeMessageId(raw: string): string | null {
+  const v = raw.trim().replace(/^<(.*)>$/s, '$1').trim().toLowerCase();
+  return v === '' ? null : v;
+}
+
+const lower = (values: string[]) => [...new Set(values.map((v) => v.trim().toLowerCase()).filter((v) => v !== ''))];
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1);
+}
+
+/** eu.acme.com -> eu.acme.com, acme.com, com: domain:acme.com with subdomains is one term lookup. */
+function domainSuffixes(domain: string): string[] {
+  const labels = domain.split('.');
+  return domain === '' ? [] : labels.map((_, i) => labels.slice(i).join('.')).filter((s) => s !== '');
+}
+
+function roleAddresses(doc: IndexDocument): Record<Role, string[]> {
+  const of = (list: Array<Address | string>) => lower(list.map((a) => (typeof a === 'string' ? a : a.address)));
+  return {
+    from: of(doc.from),
+    to: of(doc.to),
+    cc: of(doc.cc),
+    bcc: of(doc.bcc),
+    env_to: of(doc.envelopeTo),
+    env_from: of(doc.envelopeFrom ? [doc.envelopeFrom] : []),
+  };
+}
+
+/** The Message-IDs that tie a message to its thread: its own, In-Reply-To and References. */
+export function threadIds(doc: IndexDocument): string[] {
+  const ids = new Set<string>();
+  for (const raw of [doc.messageId, doc.inReplyTo, ...(doc.references ?? [])]) {
+    if (!raw) continue;
+    // Headers sometimes arrive unsplit ("<a@x> <b@y>"): take every bracketed id.
+    const bracketed = [...raw.matchAll(/<([^<>]+)>/g)].map((m) => m[1]!);
+    for (const one of bracketed.length ? bracketed : [raw]) {
+      const mid = normalizeMessageId(one);
+      if (mid) ids.add(mid);
+    }
+  }
+  return [...ids];
+}
+
+/** Names and addresses of one role as text, one per line (the snippet source for that field). */
+export function addressText(list: Array<Address | string>): string {
+  return list.map((a) => (typeof a === 'string' ? a : `${a.name ?? ''} ${a.address}`)).join('\n');
+}
+
+/** The original text behind each text column; the index holds its folded form. */
+export function columnSources(doc: IndexDocument): Record<TextColumn, string> {
+  return {
+    subject: doc.subject,
+    body: doc.body,
+    att_names: doc.attachments.map((a) => a.filename).join('\n'),
+    att_text: doc.attachments.map((a) => a.text ?? '').join('\n'),
+    from: addressText(doc.from),
+    to: addressText(doc.to),
+    cc: addressText(doc.cc),
+    bcc: addressText(doc.bcc),
+    env: addressText([...(doc.envelopeFrom ? [doc.envelopeFrom] : []), ...doc.envelopeTo]),
+  };
+}
+
+export function toEsDocument(doc: IndexDocument, dateMs: number): EsDocument {
+  const addr = roleAddresses(doc);
+  const dom = Object.fromEntries(
+    ROLES.map((role) => [role, [...new Set(addr[role].flatMap((a) => domainSuffixes(domainOf(a))))]]),
+  ) as Record<Role, string[]>;
+  const sources = columnSources(doc);
+  const mid = doc.messageId ? normalizeMessageId(doc.messageId) : null;
+  return {
+    id: doc.id,
+    date: dateMs,
+    year: new Date(dateMs).getUTCFullYear(),
+    size: Math.round(doc.size),
+    category: doc.category,
+    att_count: doc.attachments.length,
+    flags: lower(doc.flags),
+    custodians: lower(doc.custodians),
+    holds: lower(doc.holds),
+    message_id: mid ? [mid] : [],
+    links: threadIds(doc),
+    from_domain: [...new Set(addr.from.map(domainOf).filter((d) => d !== ''))],
+    addr,
+    dom,
+    t: Object.fromEntries(TEXT_COLUMNS.map((c) => [c, foldText(sources[c])])) as Record<TextColumn, string>,
+    doc,
+  };
+}
