@@ -13,14 +13,9 @@ import { readSummary } from './parse/headers.ts';
 import type { WorkerPool } from './parse/pool.ts';
 import type { Classify, IngestRequest, IngestResult } from './types.ts';
 
-export const MESSAGE_INGESTED = 'message.ingested';
-export const MESSAGE_DUPLICATE = 'message.duplicate';
+import { MESSAGE_DUPLICATE, MESSAGE_INGESTED, messageKey } from '../vault/messages.ts';
 
-/**
- * One flat prefix: in the fs adapter all new objects then share one directory, so one directory
- * fsync covers every message written at the same time (ext4 and XFS index large directories).
- */
-export const messageKey = (sha256: string) => `messages/${sha256}`;
+export { MESSAGE_DUPLICATE, MESSAGE_INGESTED, messageKey };
 
 /**
  * Small messages seal inline (cheaper than the hand-off); larger ones go to a worker, so the

@@ -1,7 +1,5 @@
-// Classification at ingest: which retention category a message falls in and until when it is
-// kept. Until categories and rules are configurable, every message is in the default category,
-// kept six years (HIPAA, 45 CFR 164.316(b)(2)(i): six years from creation).
-import type { Classification, Classify } from '../ingest/types.ts';
+// The retention clock: the default category's period (HIPAA, 45 CFR 164.316(b)(2)(i): six
+// years from creation), when a message's period starts, and calendar-year arithmetic.
 
 export const DEFAULT_CATEGORY = 'default';
 export const DEFAULT_RETAIN_YEARS = 6;
@@ -21,14 +19,4 @@ export function retentionStart(messageDate: string | undefined, receivedAt: Date
   if (!messageDate) return receivedAt;
   const d = new Date(messageDate);
   return Number.isNaN(d.getTime()) || d.getTime() > receivedAt.getTime() ? receivedAt : d;
-}
-
-export function defaultClassifier(opts: { retainYears?: number; activeHolds?: () => string[] } = {}): Classify {
-  const years = opts.retainYears ?? DEFAULT_RETAIN_YEARS;
-  return (msg, ctx): Classification => ({
-    category: DEFAULT_CATEGORY,
-    retainUntil: addYears(retentionStart(msg.date, ctx.receivedAt), years),
-    holds: opts.activeHolds?.() ?? [],
-    rule: 'default',
-  });
 }

@@ -4,4 +4,4 @@ export { DEFAULT_OPTIONS, type RetentionOptions } from './context.ts';
 export { verifyCertificate, renderCertificateHtml, certificateKey, CERTIFICATE_FORMAT, type Certificate, type CertificateCheck } from './certificate.ts';
 export { EVENTS, categoryInput, ruleInput, holdInput, holdChange, decisionInput } from './model.ts';
 export type { Batch, Category, Hold, Job, Rule, HoldScope, RuleMatch } from './model.ts';
-export { defaultClassifier, DEFAULT_CATEGORY, DEFAULT_RETAIN_YEARS, addYears, retentionStart } from './classify.ts';
+export { DEFAULT_CATEGORY, DEFAULT_RETAIN_YEARS, addYears, retentionStart } from './classify.ts';

@@ -1,6 +1,7 @@
 // The retention vocabulary: categories, rules, holds, batches, their request schemas (zod) and
 // the ledger event types retention/ writes. Shared by the domain code, routes and tests.
 import { z } from 'zod';
+import { MESSAGE_DESTROYED } from '../vault/messages.ts';
 
 /** Ledger event types written by retention/ (the audit trail of every policy decision). */
 export const EVENTS = {
@@ -16,7 +17,7 @@ export const EVENTS = {
   batchApproved: 'disposition.approved',
   batchRejected: 'disposition.rejected',
   batchItemSkipped: 'disposition.item.skipped',
-  messageDestroyed: 'message.destroyed',
+  messageDestroyed: MESSAGE_DESTROYED,
   certificateIssued: 'certificate.issued',
 } as const;
 

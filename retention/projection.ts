@@ -1,7 +1,7 @@
 // Keeps the retention catalog's message table a projection of the ledger: which messages
 // exist, their category and retain-until (from message.ingested and retention.extended), the
 // holds they arrived under, and which are gone (message.destroyed).
-import { MESSAGE_INGESTED } from '../ingest/pipeline.ts';
+import { MESSAGE_INGESTED } from '../vault/messages.ts';
 import type { LedgerEntry } from '../vault/ledger/chain.ts';
 import type { RetentionContext } from './context.ts';
 import { EVENTS } from './model.ts';

@@ -4,7 +4,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { SteleError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import { messageKey } from '../ingest/pipeline.ts';
+import { messageKey } from '../vault/messages.ts';
 import type { Classify } from '../ingest/types.ts';
 import type { SearchIndex } from '../search/port.ts';
 import type { Ledger } from '../vault/ledger/ledger.ts';

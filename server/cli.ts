@@ -6,6 +6,8 @@ import { loadConfig } from './config.ts';
 import { serveCommand } from './commands/serve.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { reindexCommand } from './commands/reindex.ts';
+import { importCommand } from './commands/import.ts';
+import { certificateCommand } from './commands/certificate.ts';
 
 const USAGE = `usage: stele <command> [options]
 
@@ -14,6 +16,9 @@ commands:
   verify [--json] [--repair]
                         prove the ledger, its checkpoints and every object in every region
   reindex               rebuild the search index from the vault alone
+  import <path>         import history: an mbox file, a directory of .eml files, or a Maildir
+  certificate verify <file> [--public-key <base64|file>]
+                        check a destruction certificate offline
 
 Configuration comes from STELE_* environment variables (see README).`;
 
@@ -23,6 +28,8 @@ const COMMANDS: Record<string, Command> = {
   serve: serveCommand,
   verify: verifyCommand,
   reindex: reindexCommand,
+  import: importCommand,
+  certificate: certificateCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

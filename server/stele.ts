@@ -11,28 +11,24 @@ import { describe, SteleError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import {
-  IngestPipeline, Indexer, WorkerPool, createIngestMetrics, createSmtpReceiver, parseAllowList,
-  MESSAGE_INGESTED, messageKey, type IngestMetrics,
+  IngestPipeline, Indexer, WorkerPool, createIngestMetrics, createSmtpReceiver, parseAllowList, type IngestMetrics,
 } from '../ingest/index.ts';
 import { openIndex, type SearchIndex } from '../search/index.ts';
-import { Ledger, Vault, loadOrCreateKeyring, loadSodium, openStore, type Sodium, type MessageEvents } from '../vault/index.ts';
-import { defaultClassifier } from '../retention/classify.ts';
+import { Ledger, Vault, MESSAGE_EVENTS, messageKey, loadOrCreateKeyring, loadSodium, openStore, type Sodium } from '../vault/index.ts';
+import { createRetention, type Retention } from '../retention/index.ts';
 import { SqliteCatalog } from './catalog/sqlite-catalog.ts';
 import { ensureFirstRunSecrets, IngestTokens, type FirstRunSecrets } from './accounts/first-run.ts';
 import type { Config } from './config.ts';
 import type { Express } from 'express';
 import { createAuth, type Auth } from './auth/index.ts';
 import { createApp } from './http/app.ts';
+import { searchRoutes } from './http/search-routes.ts';
+import { messageRoutes } from './http/message-routes.ts';
+import { retentionRoutes } from './http/retention-routes.ts';
 import type { ComponentState } from './http/health-route.ts';
 import { acquireWriterLock } from './process-lock.ts';
 
-/** Ledger event types that say a message left the archive (retention/ adds the destroying). */
-export const MESSAGE_EVENTS: MessageEvents = {
-  stored: [MESSAGE_INGESTED],
-  destroyed: ['message.destroyed'],
-  keyOf: messageKey,
-  objectPrefix: 'messages/',
-};
+export { MESSAGE_EVENTS };
 
 export interface Core {
   config: Config;
@@ -90,6 +86,7 @@ async function openLocked(config: Config, log: Logger, opts: { clock?: Clock; bc
 export interface Ingest {
   pipeline: IngestPipeline;
   indexer: Indexer;
+  retention: Retention;
   pool: WorkerPool;
   metrics: IngestMetrics;
   close(): Promise<void>;
@@ -102,10 +99,14 @@ export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest
     ledger: core.ledger, vault: core.vault, index: core.index, pool, log: core.log, removedBy: MESSAGE_EVENTS.destroyed,
     ingestBusy: () => pipeline.busy,
   });
+  const retention = createRetention({
+    vault: core.vault, sodium: core.sodium, ledger: core.ledger, index: core.index, log: core.log, clock: opts.clock,
+    dbPath: join(core.config.dataDir, 'retention.db'), indexCaughtUp: () => indexer.caughtUp(),
+  });
   const metrics = createIngestMetrics(core.registry);
   const pipeline = new IngestPipeline({
     vault: core.vault, ledger: core.ledger, pool, metrics, log: core.log, clock: opts.clock,
-    classify: defaultClassifier(),
+    classify: retention.classify,
     maxMessageBytes: core.config.maxMessageBytes,
     afterCommit: (sha256, raw) => {
       if (raw) indexer.remember(sha256, raw);
@@ -114,8 +115,9 @@ export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest
   });
   indexer.notify(); // catch up on whatever the index missed before this start
   return {
-    pipeline, indexer, pool, metrics,
+    pipeline, indexer, pool, metrics, retention,
     async close() {
+      await retention.close(); // its jobs wait on the indexer, so it stops first
       await indexer.close();
       await pool.close();
     },
@@ -153,11 +155,18 @@ export async function startStele(config: Config, log: Logger, opts: { clock?: Cl
 
 async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest, opts: { clock?: Clock; bcryptCost?: number }): Promise<RunningStele> {
   const { pipeline, indexer, metrics } = ingest;
+  ingest.retention.start();
   const tls = config.tls ? { key: await readFile(config.tls.keyPath), cert: await readFile(config.tls.certPath) } : undefined;
   const tokens = new IngestTokens(core.catalog);
   const auth = createAuth({ catalog: core.catalog, ledger: core.ledger, log, config, keyring: core.vault.keyring, clock: opts.clock, bcryptCost: opts.bcryptCost });
+  const guard = { authorize: auth.authorize, audit: auth.audit };
   const app = createApp({
     auth,
+    resources: [
+      searchRoutes({ index: core.index, ...guard }),
+      messageRoutes({ index: core.index, vault: core.vault, ledger: core.ledger, messageKey, ...guard }),
+      retentionRoutes({ retention: ingest.retention, ...guard }),
+    ],
     log, registry: core.registry,
     journal: { pipeline, metrics, maxMessageBytes: config.maxMessageBytes, checkToken: (t: string) => tokens.check(t) },
     health: () => health(core, indexer),

@@ -12,6 +12,7 @@ export { Ledger } from './ledger/ledger.ts';
 export type { LedgerEntry, LedgerEvent } from './ledger/chain.ts';
 export { loadOrCreateKeyring, rotateMasterKey, type Keyring } from './keyring.ts';
 export { loadSodium, type Sodium } from './sodium.ts';
+export { MESSAGE_INGESTED, MESSAGE_DUPLICATE, MESSAGE_DESTROYED, MESSAGE_EVENTS, messageKey } from './messages.ts';
 export { verifyArchive, type Finding, type VerifyReport, type MessageEvents } from './verify.ts';
 
 /**

@@ -13,6 +13,8 @@ export interface AppDeps {
   registry: Registry;
   /** Sessions and the auth, user, audit and alert routes (server/auth/index.ts createAuth). */
   auth: { session: RequestHandler; router: Router };
+  /** The resource routers (search, messages, retention, ...), each declaring its actions. */
+  resources: Router[];
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -31,6 +33,7 @@ export function createApp(deps: AppDeps): Express {
   // Public routes above (each listed in server/auth/policy.ts PUBLIC_ROUTES); below, a session.
   app.use(deps.auth.session);
   app.use(deps.auth.router);
+  for (const router of deps.resources) app.use(router);
   app.use('/api', (_req, res) => res.status(404).json({ error: { code: 'not_found', message: 'no such API route' } }));
   app.use(errorHandler(deps.log));
   return app;
