@@ -8,6 +8,7 @@ import { verifyCommand } from './commands/verify.ts';
 import { reindexCommand } from './commands/reindex.ts';
 import { importCommand } from './commands/import.ts';
 import { certificateCommand } from './commands/certificate.ts';
+import { replicateCommand } from './commands/replicate.ts';
 
 const USAGE = `usage: stele <command> [options]
 
@@ -17,6 +18,9 @@ commands:
                         prove the ledger, its checkpoints and every object in every region
   reindex               rebuild the search index from the vault alone
   import <path>         import history: an mbox file, a directory of .eml files, or a Maildir
+  replicate [--once] [--interval-seconds N] [--rehash] [--dry-run] [--json]
+                        compare the regions and copy back missing or damaged copies (service stopped;
+                        while it runs, serve does this every 15 minutes)
   certificate verify <file> [--public-key <base64|file>]
                         check a destruction certificate offline
 
@@ -30,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   reindex: reindexCommand,
   import: importCommand,
   certificate: certificateCommand,
+  replicate: replicateCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -27,6 +27,7 @@ import { messageRoutes } from './http/message-routes.ts';
 import { retentionRoutes } from './http/retention-routes.ts';
 import type { ComponentState } from './http/health-route.ts';
 import { acquireWriterLock } from './process-lock.ts';
+import { startReplicationJob, DEFAULT_REPLICATION_INTERVAL_MS, DEFAULT_REHASH_EVERY } from '../vault/replication.ts';
 
 export { MESSAGE_EVENTS };
 
@@ -156,6 +157,8 @@ export async function startStele(config: Config, log: Logger, opts: { clock?: Cl
 async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest, opts: { clock?: Clock; bcryptCost?: number }): Promise<RunningStele> {
   const { pipeline, indexer, metrics } = ingest;
   ingest.retention.start();
+  // Compares the regions and copies back what one of them lost, on the ledger's one writer.
+  const replication = startReplicationJob(core, { intervalMs: DEFAULT_REPLICATION_INTERVAL_MS, rehashEvery: DEFAULT_REHASH_EVERY });
   const tls = config.tls ? { key: await readFile(config.tls.keyPath), cert: await readFile(config.tls.certPath) } : undefined;
   const tokens = new IngestTokens(core.catalog);
   const auth = createAuth({ catalog: core.catalog, ledger: core.ledger, log, config, keyring: core.vault.keyring, clock: opts.clock, bcryptCost: opts.bcryptCost });
@@ -188,6 +191,7 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections?.();
       await auth.close();
+      await replication.stop();
       await ingest.close();
       await core.close();
     },

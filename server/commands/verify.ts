@@ -5,7 +5,7 @@ import { openCore, MESSAGE_EVENTS } from '../stele.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../../core/log.ts';
 
-export const VAULT_REPAIRED = 'vault.repaired';
+import { VAULT_REPAIRED } from '../../vault/replication.ts';
 
 export async function verifyCommand(args: string[], ctx: { config: Config; log: Logger }): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, repair: { type: 'boolean' } } });

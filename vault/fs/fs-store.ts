@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { writeDurably } from './durable-write.ts';
 import { dirname, join } from 'node:path';
-import { SteleError, storageError } from '../../core/errors.ts';
+import { SteleError, isSteleError, storageError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { isValidKey, type ObjectInfo, type ObjectStore, type PutOptions } from '../port.ts';
 import { DirSyncer } from './dir-sync.ts';
@@ -159,8 +159,18 @@ class FsStore implements ObjectStore {
   }
 
   async restore(key: string, body: Buffer, opts: PutOptions): Promise<void> {
-    const old = await this.head(key);
-    if (old) {
+    let old: LockState | null = null;
+    let present = false;
+    try {
+      old = await this.head(key);
+      present = old !== null;
+    } catch (err) {
+      // The damaged copy's own header may be what is damaged: keep any later lock state.
+      if (!isSteleError(err, 'integrity')) throw err;
+      present = true;
+      old = await this.readLock(key);
+    }
+    if (present) {
       const aside = join(this.root, 'quarantine', `${key}.${Date.now()}`);
       await this.io(`quarantine ${key}`, async () => {
         await this.ensureDir(dirname(aside));
