@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { SteleError } from '../../core/errors.ts';
 import type { IngestRequest, IngestResult } from '../types.ts';
 import { importPath, type ImportOptions } from './import-path.ts';
+import { compareRel, walkTree } from './tree-walk.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -182,5 +183,16 @@ describe('importPath', () => {
     const r = await run(join(root, 'x.eml'));
     assert.deepEqual([r.format, r.imported], ['eml', 1]);
     await assert.rejects(run(join(root, 'missing.mbox')), (err: unknown) => err instanceof SteleError && err.code === 'bad_request');
+  });
+
+  it('walks in the order compareRel gives, which the tree resume point relies on', async () => {
+    const root = await fresh('order');
+    for (const d of ['a', 'a b', 'a-b', 'A', 'é', 'z/y', 'a/b/c']) await mkdir(join(root, d), { recursive: true });
+    const names = ['a.eml', 'a/x.eml', 'a/b/c/1.eml', 'a/b.eml', 'a b/x.eml', 'a-b/x.eml', 'A/x.eml', 'é/x.eml', 'z/y/x.eml', 'z/x.eml', 'Z.eml'];
+    for (const n of names) await writeFile(join(root, n), mail(1));
+    const walked: string[] = [];
+    for await (const f of walkTree(root)) walked.push(f.rel);
+    assert.deepEqual(walked, [...walked].sort(compareRel));
+    assert.deepEqual([...walked].sort(), [...names].sort());
   });
 });

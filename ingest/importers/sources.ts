@@ -142,19 +142,7 @@ interface TreeUnit {
 
 export async function importTree(s: Session, root: string): Promise<SourceResult> {
   const file = s.progressDir ? progressFileFor(s.progressDir, root) : null;
-  let hash = createHash('sha256');
-  let skipThrough: string | null = null;
-  const prefix = { doneThrough: '', files: 0, messages: 0, counts: zeroCounts() };
-  if (file && s.resume) {
-    const p = await loadProgress(file, root, 'tree');
-    const verified = p ? await verifyTreePrefix(root, p) : null;
-    if (p && verified) {
-      hash = verified;
-      skipThrough = p.doneThrough;
-      Object.assign(prefix, { doneThrough: p.doneThrough, files: p.files, messages: p.messages, counts: { ...p.counts } });
-      s.skipped += p.messages;
-    }
-  }
+  const { hash, skipThrough, prefix } = await resumeTree(s, root, file);
   let saved = file ? -1 : Infinity;
   const save = serialized(async () => {
     if (!file || prefix.files === saved || prefix.files === 0) return;
@@ -203,6 +191,17 @@ export async function importTree(s: Session, root: string): Promise<SourceResult
     await save();
   }
   return { complete: reachedEnd && !blocked, messages: prefix.messages, counts: prefix.counts };
+}
+
+/** Where a tree import starts: after the prefix an earlier run finished, if it is unchanged. */
+async function resumeTree(s: Session, root: string, file: string | null) {
+  const start = { hash: createHash('sha256'), skipThrough: null as string | null, prefix: { doneThrough: '', files: 0, messages: 0, counts: zeroCounts() } };
+  if (!file || !s.resume) return start;
+  const p = await loadProgress(file, root, 'tree');
+  const verified = p ? await verifyTreePrefix(root, p) : null;
+  if (!p || !verified) return start;
+  s.skipped += p.messages;
+  return { hash: verified, skipThrough: p.doneThrough, prefix: { doneThrough: p.doneThrough, files: p.files, messages: p.messages, counts: { ...p.counts } } };
 }
 
 /** Re-walks the files up to the recorded point; the skip is safe only if they are all unchanged. */

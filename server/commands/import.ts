@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { SteleError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { importPath, DEFAULT_IMPORT_CONCURRENCY, type ImportProgress, type ImportSummary } from '../../ingest/importers/index.ts';
-import { createPipeline, openCore } from '../stele.ts';
+import { createPipeline, openCore, type Ingest } from '../stele.ts';
 import type { Config } from '../config.ts';
 
 /** On the ledger once per run: which source was imported, by whom, with what result. */
@@ -41,19 +41,20 @@ export async function importCommand(args: string[], ctx: { config: Config; log: 
       log: ctx.log,
     });
     if (bar) process.stderr.write('\n');
-    if (process.stderr.isTTY && summary.imported > 0) process.stderr.write('indexing the imported messages...\n');
-    await ingest.indexer.caughtUp(); // so what was imported is searchable when the command returns
-    await core.ledger.append({
-      type: IMPORT_COMPLETED,
-      actor: opts.actor,
-      subject: summary.path,
-      data: {
-        path: summary.path, format: summary.format, imported: summary.imported, duplicates: summary.duplicates,
-        failed: summary.failed, skipped: summary.skipped, bytes: summary.bytes, ...(summary.stoppedBy ? { stoppedBy: summary.stoppedBy } : {}),
-      },
-    });
+    await waitForIndex(ingest.indexer, ctx.log);
+    const recorded = await core.ledger
+      .append({
+        type: IMPORT_COMPLETED,
+        actor: opts.actor,
+        subject: summary.path,
+        data: {
+          path: summary.path, format: summary.format, imported: summary.imported, duplicates: summary.duplicates,
+          failed: summary.failed, skipped: summary.skipped, bytes: summary.bytes, ...(summary.stoppedBy ? { stoppedBy: summary.stoppedBy } : {}),
+        },
+      })
+      .then(() => true, (err) => (ctx.log.error('import: the run could not be recorded on the ledger', { err }), false));
     report(summary);
-    return summary.failed > 0 || summary.stoppedBy ? 1 : 0;
+    return summary.failed > 0 || summary.stoppedBy || !recorded ? 1 : 0;
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
@@ -87,6 +88,28 @@ function parseImportArgs(args: string[]): ImportArgs {
   const concurrency = values.concurrency === undefined ? DEFAULT_IMPORT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new SteleError('bad_request', `--concurrency must be an integer from 1 to 64\n${USAGE}`);
   return { path: positionals[0]!, format, fromStart: !!values['from-start'], concurrency, actor: `import:${values.as ?? osUser()}` };
+}
+
+/** Without progress for this long, indexing is left to the next start (the index is a projection). */
+const INDEX_STALL_MS = 60_000;
+
+/** Waits until what was imported is searchable, unless the indexer has stopped making progress. */
+async function waitForIndex(indexer: Ingest['indexer'], log: Logger): Promise<void> {
+  let lag = await indexer.lag();
+  let lastChange = Date.now();
+  let done = false;
+  const caughtUp = indexer.caughtUp().then(() => void (done = true));
+  while (!done) {
+    if (process.stderr.isTTY) process.stderr.write(`\rindexing: ${lag} ledger entries to go\u001b[K`);
+    await Promise.race([caughtUp, new Promise((r) => setTimeout(r, 1_000))]);
+    const now = await indexer.lag();
+    if (now !== lag) (lag = now), (lastChange = Date.now());
+    if (!done && Date.now() - lastChange > INDEX_STALL_MS) {
+      log.warn('import: indexing is not progressing; the index catches up from the ledger at the next start', { lag });
+      break;
+    }
+  }
+  if (process.stderr.isTTY) process.stderr.write('\r\u001b[K');
 }
 
 function osUser(): string {
