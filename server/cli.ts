@@ -9,6 +9,7 @@ import { reindexCommand } from './commands/reindex.ts';
 import { importCommand } from './commands/import.ts';
 import { certificateCommand } from './commands/certificate.ts';
 import { replicateCommand } from './commands/replicate.ts';
+import { exportCommand } from './commands/export.ts';
 
 const USAGE = `usage: stele <command> [options]
 
@@ -21,6 +22,8 @@ commands:
   replicate [--once] [--interval-seconds N] [--rehash] [--dry-run] [--json]
                         compare the regions and copy back missing or damaged copies (service stopped;
                         while it runs, serve does this every 15 minutes)
+  export verify <zip...> [--public-key <base64|file>] [--json]
+                        check an export's signature and every file hash offline
   certificate verify <file> [--public-key <base64|file>]
                         check a destruction certificate offline
 
@@ -35,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
   import: importCommand,
   certificate: certificateCommand,
   replicate: replicateCommand,
+  export: exportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -25,6 +25,8 @@ import { createApp } from './http/app.ts';
 import { searchRoutes } from './http/search-routes.ts';
 import { messageRoutes } from './http/message-routes.ts';
 import { retentionRoutes } from './http/retention-routes.ts';
+import { discoveryRoutes } from './http/discovery-routes.ts';
+import { Discovery } from '../discovery/index.ts';
 import type { ComponentState } from './http/health-route.ts';
 import { acquireWriterLock } from './process-lock.ts';
 import { startReplicationJob, DEFAULT_REPLICATION_INTERVAL_MS, DEFAULT_REHASH_EVERY } from '../vault/replication.ts';
@@ -163,12 +165,18 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
   const tokens = new IngestTokens(core.catalog);
   const auth = createAuth({ catalog: core.catalog, ledger: core.ledger, log, config, keyring: core.vault.keyring, clock: opts.clock, bcryptCost: opts.bcryptCost });
   const guard = { authorize: auth.authorize, audit: auth.audit };
+  const discovery = new Discovery({
+    index: core.index, readMessage: (id) => core.vault.getOpened(messageKey(id)), appendLedger: (e) => core.ledger.append(e),
+    sodium: core.sodium, signing: core.vault.keyring.signing, dataDir: config.dataDir, log, clock: opts.clock,
+    archiveName: config.hostname, holdExists: (id) => void ingest.retention.hold(id),
+  });
   const app = createApp({
     auth,
     resources: [
       searchRoutes({ index: core.index, ...guard }),
       messageRoutes({ index: core.index, vault: core.vault, ledger: core.ledger, messageKey, ...guard }),
       retentionRoutes({ retention: ingest.retention, ...guard }),
+      discoveryRoutes({ discovery, ...guard }),
     ],
     log, registry: core.registry,
     journal: { pipeline, metrics, maxMessageBytes: config.maxMessageBytes, checkToken: (t: string) => tokens.check(t) },
@@ -191,6 +199,7 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
       await new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections?.();
       await auth.close();
+      await discovery.close(); // waits for a running export
       await replication.stop();
       await ingest.close();
       await core.close();
