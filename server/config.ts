@@ -29,6 +29,7 @@ const schema = z.object({
   STELE_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_MAX_MESSAGE_BYTES),
   STELE_PARSE_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
   STELE_HOSTNAME: z.string().default('stele.local'),
+  STELE_ALERT_INGEST_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
 });
 
 export interface Config {
@@ -48,6 +49,8 @@ export interface Config {
   maxMessageBytes: number;
   parseWorkers: number;
   hostname: string;
+  /** Journaled messages per minute above which an "abnormal ingest volume" alert is raised. */
+  alertIngestPerMinute: number;
   /** Sessions, MFA, password hashing and alert delivery (server/auth/auth-config.ts). */
   auth: AuthConfig;
 }
@@ -81,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxMessageBytes: c.STELE_MAX_MESSAGE_BYTES,
     parseWorkers: c.STELE_PARSE_WORKERS,
     hostname: c.STELE_HOSTNAME,
+    alertIngestPerMinute: c.STELE_ALERT_INGEST_PER_MINUTE,
     auth: parseAuthConfig(input, { tls: !!(c.STELE_TLS_CERT && c.STELE_TLS_KEY), hostname: c.STELE_HOSTNAME }),
   };
 }

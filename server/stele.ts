@@ -1,5 +1,6 @@
 // The composition root: builds every component from the configuration, wires them together,
 // and starts the listeners. Nothing else constructs long-lived parts.
+import { EventEmitter } from 'node:events';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -8,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry, Counter, collectDefaultMetrics } from 'prom-client';
 import type { SMTPServer } from 'smtp-server';
 import { describe, SteleError } from '../core/errors.ts';
-import type { Clock } from '../core/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import {
   IngestPipeline, Indexer, WorkerPool, createIngestMetrics, createSmtpReceiver, parseAllowList, type IngestMetrics,
@@ -29,6 +30,7 @@ import { discoveryRoutes } from './http/discovery-routes.ts';
 import { Discovery } from '../discovery/index.ts';
 import type { ComponentState } from './http/health-route.ts';
 import { acquireWriterLock } from './process-lock.ts';
+import { OpsAlerts } from './ops-alerts.ts';
 import { startReplicationJob, DEFAULT_REPLICATION_INTERVAL_MS, DEFAULT_REHASH_EVERY } from '../vault/replication.ts';
 
 export { MESSAGE_EVENTS };
@@ -42,6 +44,8 @@ export interface Core {
   index: SearchIndex;
   catalog: SqliteCatalog;
   registry: Registry;
+  /** "region-error" (region, op, err) and "ingested" (): what operational alerts listen to. */
+  events: EventEmitter;
   firstRun: FirstRunSecrets;
   keysCreated: boolean;
   close(): Promise<void>;
@@ -65,8 +69,10 @@ async function openLocked(config: Config, log: Logger, opts: { clock?: Clock; bc
   const registry = new Registry();
   const regionErrors = new Counter({ name: 'stele_region_errors_total', help: 'Storage operations that failed, by region', labelNames: ['region', 'op'], registers: [registry] });
   const stores = await Promise.all(Object.entries(config.vault).map(([name, url]) => openStore(name, url, { clock: opts.clock })));
+  const events = new EventEmitter();
   const vault = new Vault(stores, sodium, keyring, (region, op, err) => {
     regionErrors.inc({ region, op });
+    events.emit('region-error', region, op, err);
     log.warn('region operation failed', { region, op, error: describe(err) });
   });
   const ledger = new Ledger({ vault, sodium, mirrorPath: join(config.dataDir, 'ledger.db'), clock: opts.clock, log });
@@ -75,7 +81,7 @@ async function openLocked(config: Config, log: Logger, opts: { clock?: Clock; bc
   const catalog = new SqliteCatalog(join(config.dataDir, 'catalog.db'));
   const firstRun = await ensureFirstRunSecrets(catalog, config, { bcryptCost: opts.bcryptCost ?? config.auth.bcryptCost });
   return {
-    config, log, sodium, vault, ledger, index, catalog, registry, firstRun, keysCreated,
+    config, log, sodium, vault, ledger, index, catalog, registry, events, firstRun, keysCreated,
     async close() {
       await ledger.close();
       await index.close();
@@ -112,6 +118,7 @@ export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest
     classify: retention.classify,
     maxMessageBytes: core.config.maxMessageBytes,
     afterCommit: (sha256, raw) => {
+      core.events.emit('ingested');
       if (raw) indexer.remember(sha256, raw);
       indexer.notify();
     },
@@ -165,6 +172,9 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
   const tokens = new IngestTokens(core.catalog);
   const auth = createAuth({ catalog: core.catalog, ledger: core.ledger, log, config, keyring: core.vault.keyring, clock: opts.clock, bcryptCost: opts.bcryptCost });
   const guard = { authorize: auth.authorize, audit: auth.audit };
+  const ops = new OpsAlerts(auth.alerts, opts.clock ?? systemClock, { ingestPerMinute: config.alertIngestPerMinute });
+  core.events.on('region-error', (region: string, op: string, err: unknown) => ops.regionError(region, op, err));
+  core.events.on('ingested', () => ops.ingested());
   const discovery = new Discovery({
     index: core.index, readMessage: (id) => core.vault.getOpened(messageKey(id)), appendLedger: (e) => core.ledger.append(e),
     sodium: core.sodium, signing: core.vault.keyring.signing, dataDir: config.dataDir, log, clock: opts.clock,

@@ -6,7 +6,7 @@ import { rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { messageKey, MESSAGE_DUPLICATE, MESSAGE_INGESTED } from '../ingest/index.ts';
 import { buildJournalReport, buildMail } from './fixtures/mail.ts';
-import { journalHttp, useTestStele, type TestStele } from './harness.ts';
+import { journalHttp, login, TEST_ADMIN_PASSWORD, useTestStele, type TestStele } from './harness.ts';
 import { sendSmtp } from './smtp-client.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -159,5 +159,22 @@ describe('a failing region', () => {
     assert.match(retry.response, /Archived/);
     assert.doesNotMatch(retry.response, /duplicate/, 'the failed attempt was not counted as archived');
     assert.deepEqual(await s.core.vault.regions[1].get(messageKey(sha(raw))).then((b) => s.core.vault.unseal(messageKey(sha(raw)), b)), raw);
+    // Admins were alerted once (not once per failed write), though the ledger could not take it
+    // then; signing in needs the ledger, so they read it once the region is back.
+    const admin = await login(s, 'admin', TEST_ADMIN_PASSWORD);
+    const alerts = (await (await admin.fetch('/api/v1/alerts')).json()) as { alerts: Array<{ kind: string; data: { region?: string; ledger?: string } }> };
+    assert.deepEqual(alerts.alerts.filter((a) => a.kind === 'region.error').map((a) => [a.data.region, a.data.ledger]), [['b', 'unavailable']]);
+  });
+});
+
+describe('abnormal ingest volume', () => {
+  const stele = useTestStele({ env: { STELE_ALERT_INGEST_PER_MINUTE: '3' } });
+
+  it('raises one alert when more messages arrive in a minute than configured', async () => {
+    const s = stele();
+    for (let i = 0; i < 6; i++) assert.equal((await journalHttp(s.httpUrl, buildMail({ subject: `burst ${i}` }))).status, 201);
+    const admin = await login(s, 'admin', TEST_ADMIN_PASSWORD);
+    const alerts = (await (await admin.fetch('/api/v1/alerts')).json()) as { alerts: Array<{ kind: string }> };
+    assert.equal(alerts.alerts.filter((a) => a.kind === 'ingest.volume').length, 1);
   });
 });

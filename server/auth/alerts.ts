@@ -31,8 +31,16 @@ export class Alerts {
   /** Records the alert durably (ledger, then catalog), then delivers it in the background. */
   async raise(a: NewAlert): Promise<AlertRow> {
     const time = this.deps.clock.now().toISOString();
-    await this.deps.ledger.append({ type: ALERT_RAISED, actor: a.actor ?? 'system', subject: a.subject, data: { kind: a.kind, severity: a.severity, summary: a.summary, ...a.data } });
-    const row = this.deps.catalog.addAlert({ time, kind: a.kind, severity: a.severity, summary: a.summary, data: a.data });
+    let data = a.data;
+    try {
+      await this.deps.ledger.append({ type: ALERT_RAISED, actor: a.actor ?? 'system', subject: a.subject, data: { kind: a.kind, severity: a.severity, summary: a.summary, ...a.data } });
+    } catch (err) {
+      // The alert that matters most (a region down) is the one the ledger cannot take: it still
+      // goes to the catalog and out to its recipients, marked as not on the ledger.
+      this.deps.log.error('alert could not be written to the ledger', { kind: a.kind, err });
+      data = { ...a.data, ledger: 'unavailable' };
+    }
+    const row = this.deps.catalog.addAlert({ time, kind: a.kind, severity: a.severity, summary: a.summary, data });
     this.deps.log.warn('security alert', { alert: row.id, kind: a.kind, severity: a.severity });
     if (this.deps.channels.length) {
       const p = deliver(this.deps.channels, row, this.deps.log).finally(() => this.inFlight.delete(p));
