@@ -16,6 +16,7 @@ export interface EntryFilter {
 export class LedgerMirror {
   private readonly db: Database.Database;
   private readonly insertStmt: Database.Statement;
+  private readonly firstStmt: Database.Statement;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -28,6 +29,7 @@ export class LedgerMirror {
         subject TEXT, data TEXT NOT NULL, prev TEXT NOT NULL, hash TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS entries_subject ON entries(subject, type);
       CREATE INDEX IF NOT EXISTS entries_type_time ON entries(type, time);`);
+    this.firstStmt = this.db.prepare('SELECT * FROM entries WHERE subject = ? AND type = ? ORDER BY seq LIMIT 1');
     this.insertStmt = this.db.prepare(
       'INSERT OR IGNORE INTO entries (seq, time, type, actor, subject, data, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -49,7 +51,7 @@ export class LedgerMirror {
 
   /** The first entry of `type` about `subject`, if any. */
   first(type: string, subject: string): LedgerEntry | null {
-    const row = this.db.prepare('SELECT * FROM entries WHERE subject = ? AND type = ? ORDER BY seq LIMIT 1').get(subject, type);
+    const row = this.firstStmt.get(subject, type);
     return row ? toEntry(row as Row) : null;
   }
 
