@@ -6,7 +6,7 @@ const WORDS = 'patient results appointment referral billing claim invoice schedu
 const DOMAINS = ['clinic.example', 'hospital.example', 'insurer.example', 'lab.example', 'partner.example', 'gmail.example'];
 
 /** mulberry32: small, fast, and unlike a bare LCG its first outputs for seeds 1, 2, 3 are unrelated. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

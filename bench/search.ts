@@ -10,6 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSqliteIndex, parseQuery, type IndexDocument, type SearchIndex, type SearchOptions } from '../search/index.ts';
+import { rng } from './corpus.ts';
 
 export interface LatencyFigures {
   n: number;
@@ -172,18 +173,6 @@ async function runCases(index: SearchIndex, cases: QueryCase[], log: (l: string)
 }
 
 // ---------------------------------------------------------------- generated documents
-
-/** mulberry32, as in bench/corpus.ts: fast, and unrelated streams for neighbouring seeds. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const STOP = 'the of and to a in is that for it as with be on not this are by at from or have an they which you were all there would their we been has when who will more no if out so what up about into than them can only other new some could time these two may then do first any my now such like our over me even most made after also did many before must through back years where much your way well down should because each just those people how too little good very make still own see work long get here between both being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
 const BUSINESS = 'merger agreement budget invoice contract meeting schedule report quarterly review approval payment account client project deadline proposal draft revision compliance audit policy settlement litigation discovery counsel privileged confidential patient referral claim insurance shipment order pricing forecast revenue margin board dividend acquisition diligence valuation escrow warranty indemnity termination amendment signature renewal vendor supplier logistics inventory warehouse payroll benefits pension hiring interview onboarding training security incident breach password access network server outage maintenance release deployment customer complaint refund discount promotion campaign launch partnership license patent trademark regulator filing disclosure shareholder investor'.split(' ');

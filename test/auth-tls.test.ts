@@ -2,13 +2,12 @@
 // STELE_COOKIE_SECURE=true behind a TLS proxy), and the session works over HTTPS.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSteleError } from '../core/errors.ts';
-import { removeDir, send, startTestStele, TEST_ADMIN_PASSWORD, type TestStele } from './harness.ts';
+import { makeTestCertificate, removeDir, send, startTestStele, TEST_ADMIN_PASSWORD, type TestStele } from './harness.ts';
 
 function https(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; cookies: string[]; body: string }> {
   return new Promise((resolve, reject) => {
@@ -26,10 +25,9 @@ describe('session cookies over TLS', () => {
   let s: TestStele;
   let certDir: string;
   before(async () => {
-    certDir = await mkdtemp(join(tmpdir(), 'stele-cert-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
-    s = await startTestStele({ env: { STELE_TLS_CERT: join(certDir, 'cert.pem'), STELE_TLS_KEY: join(certDir, 'key.pem') } });
+    const cert = await makeTestCertificate();
+    certDir = cert.dir;
+    s = await startTestStele({ env: cert.env });
   });
   after(async () => {
     await s.stop();

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, before } from 'node:test';
 import { createLogger, type Logger } from '../core/log.ts';
 import type { Clock } from '../core/clock.ts';
@@ -80,6 +80,14 @@ export function useTestStele(opts: Parameters<typeof startTestStele>[0] = {}): (
     await removeDir(s.dataDir);
   });
   return () => s!;
+}
+
+/** A throw-away self-signed certificate for localhost (openssl), for TLS tests. */
+export async function makeTestCertificate(): Promise<{ dir: string; env: Record<string, string> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'stele-cert-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
+    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { dir, env: { STELE_TLS_CERT: join(dir, 'cert.pem'), STELE_TLS_KEY: join(dir, 'key.pem') } };
 }
 
 export async function removeDir(dir: string): Promise<void> {

@@ -2,26 +2,21 @@
 // SMTP allow-list is refused; a public listener without TLS does not start.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { isSteleError } from '../core/errors.ts';
 import { buildMail } from './fixtures/mail.ts';
-import { removeDir, startTestStele, type TestStele } from './harness.ts';
+import { makeTestCertificate, removeDir, startTestStele, type TestStele } from './harness.ts';
 import { sendSmtp } from './smtp-client.ts';
 
 describe('TLS and who may connect', () => {
   let s: TestStele;
   let certDir: string;
   before(async () => {
-    certDir = await mkdtemp(join(tmpdir(), 'stele-cert-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
-    s = await startTestStele({ env: { STELE_TLS_CERT: join(certDir, 'cert.pem'), STELE_TLS_KEY: join(certDir, 'key.pem') } });
+    const cert = await makeTestCertificate();
+    certDir = cert.dir;
+    s = await startTestStele({ env: cert.env });
   });
   after(async () => {
     await s.stop();

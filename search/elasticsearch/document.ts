@@ -1,9 +1,11 @@
 // Turns an IndexDocument into the Elasticsearch document of search/elasticsearch/mappings.ts:
 // folded text fields, lower-cased keywords, per-role addresses and domain suffixes, thread
 // links, and the original document kept whole (not indexed) for get() and snippets.
-import { SteleError } from '../../core/errors.ts';
 import type { Address, IndexDocument } from '../port.ts';
 import { foldText } from './text.ts';
+import { normalizeMessageId, validateDocument } from '../document-rules.ts';
+
+export { normalizeMessageId, validateDocument };
 
 /** Address roles, as the sqlite adapter has them; participant and domain: cover all of them. */
 export const ROLES = ['from', 'to', 'cc', 'bcc', 'env_to', 'env_from'] as const;
@@ -30,27 +32,6 @@ export interface EsDocument {
   dom: Record<Role, string[]>;
   t: Record<TextColumn, string>;
   doc: IndexDocument;
-}
-
-/** Refuses a document the index could not order or filter; returns its date in epoch ms. */
-export function validateDocument(doc: IndexDocument): number {
-  if (typeof doc?.id !== 'string' || doc.id === '') {
-    throw new SteleError('bad_request', 'index document without an id');
-  }
-  const dateMs = Date.parse(doc.date);
-  if (!Number.isFinite(dateMs)) {
-    throw new SteleError('bad_request', `index document ${doc.id} has an unparseable date`, { details: { id: doc.id } });
-  }
-  if (!Number.isFinite(doc.size) || doc.size < 0) {
-    throw new SteleError('bad_request', `index document ${doc.id} has an invalid size`, { details: { id: doc.id } });
-  }
-  return dateMs;
-}
-
-/** `<Abc@x>` and `abc@x` are the same Message-ID for search and threading. */
-export function normalizeMessageId(raw: string): string | null {
-  const v = raw.trim().replace(/^<(.*)>$/s, '$1').trim().toLowerCase();
-  return v === '' ? null : v;
 }
 
 const lower = (values: string[]) => [...new Set(values.map((v) => v.trim().toLowerCase()).filter((v) => v !== ''))];

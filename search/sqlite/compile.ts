@@ -1,6 +1,7 @@
 // Compiles the query AST to a SQL WHERE clause over `docs d`, with every user value bound as a
 // parameter. Boolean structure is done in SQL (each leaf is a rowid set), so NOT, ALL and the
 // structured filters combine freely with FTS terms.
+import { normalizeMessageId } from '../document-rules.ts';
 import type { QueryNode, TextField } from '../port.ts';
 import { ftsExpression } from './fts-text.ts';
 
@@ -103,12 +104,6 @@ function keywordRows(field: string, value: string, params: unknown[]): string {
   return 'd.rowid IN (SELECT t.doc FROM terms t WHERE t.field = ? AND t.value = ?)';
 }
 
-/** `<Abc@x>` and `abc@x` are the same Message-ID for search and threading. */
-export function normalizeMessageId(raw: string): string | null {
-  const v = raw.trim().replace(/^<(.*)>$/s, '$1').trim().toLowerCase();
-  return v === '' ? null : v;
-}
-
 /**
  * The FTS expression of every text term that is not negated, OR-ed: it scores (bm25) and
  * highlights hits. Negated terms are left out because they cannot occur in a hit.
@@ -129,3 +124,5 @@ function collectPositive(node: QueryNode, negated: boolean, out: string[]): void
     if (expr !== null) out.push(expr);
   }
 }
+
+export { normalizeMessageId };

@@ -1,9 +1,9 @@
 // Writes IndexDocuments into the SQLite index: one upsert per document (docs row, address and
 // keyword side tables, thread links, FTS row), all of a batch in one transaction.
 import type Database from 'better-sqlite3';
-import { SteleError } from '../../core/errors.ts';
 import type { Address, IndexDocument } from '../port.ts';
-import { normalizeMessageId, type Role } from './compile.ts';
+import { normalizeMessageId, validateDocument } from '../document-rules.ts';
+import type { Role } from './compile.ts';
 import { prepareText } from './fts-text.ts';
 
 export interface Writer {
@@ -39,7 +39,7 @@ export function createWriter(db: Database.Database): Writer {
   }
 
   function upsertOne(doc: IndexDocument): void {
-    const dateMs = validate(doc);
+    const dateMs = validateDocument(doc);
     const json = JSON.stringify(doc);
     const prior = s.existing.get(doc.id) as { r: number; doc: string } | undefined;
     if (prior?.doc === json) return; // re-adding the same document is a no-op (reindex, retries)
@@ -72,20 +72,6 @@ export function createWriter(db: Database.Database): Writer {
       db.prepare(`UPDATE meta SET value = '0' WHERE key = 'watermark'`).run();
     }),
   };
-}
-
-function validate(doc: IndexDocument): number {
-  if (typeof doc.id !== 'string' || doc.id === '') {
-    throw new SteleError('bad_request', 'index document without an id');
-  }
-  const dateMs = Date.parse(doc.date);
-  if (!Number.isFinite(dateMs)) {
-    throw new SteleError('bad_request', `index document ${doc.id} has an unparseable date`, { details: { id: doc.id } });
-  }
-  if (!Number.isFinite(doc.size) || doc.size < 0) {
-    throw new SteleError('bad_request', `index document ${doc.id} has an invalid size`, { details: { id: doc.id } });
-  }
-  return dateMs;
 }
 
 function docRow(doc: IndexDocument, dateMs: number, json: string): Record<string, unknown> {

@@ -2,15 +2,14 @@
 // certificate offline, with nothing but the file and the archive's public key.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { SteleError } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { verifyCertificate } from '../../retention/certificate.ts';
 import { loadSodium } from '../../vault/sodium.ts';
 import type { Config } from '../config.ts';
+import { readPublicKey } from './public-key.ts';
 
 const USAGE = 'usage: stele certificate verify <file> [--public-key <base64 | file>] [--json]';
 /** An Ed25519 public key is 32 bytes. */
-const PUBLIC_KEY_BYTES = 32;
 
 export async function certificateCommand(args: string[], ctx: { config: Config; log: Logger; print?: (line: string) => void }): Promise<number> {
   const print = ctx.print ?? ((l: string) => console.log(l));
@@ -38,19 +37,4 @@ export async function certificateCommand(args: string[], ctx: { config: Config; 
     ? 'certificate: OK (signed by the given public key)'
     : `certificate: OK under the key it names (${c.publicKey}); pass --public-key to prove it is the archive's`);
   return 0;
-}
-
-/** Base64 of the 32-byte key, or a file holding that base64 text. */
-async function readPublicKey(value: string): Promise<Uint8Array> {
-  let text = value.trim();
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) {
-    try {
-      text = (await readFile(value, 'utf8')).trim();
-    } catch {
-      throw new SteleError('bad_request', `--public-key: neither a base64 Ed25519 key nor a readable file: ${value}`);
-    }
-  }
-  const key = Buffer.from(text, 'base64');
-  if (key.length !== PUBLIC_KEY_BYTES) throw new SteleError('bad_request', `--public-key: expected ${PUBLIC_KEY_BYTES} bytes, got ${key.length}`);
-  return new Uint8Array(key);
 }

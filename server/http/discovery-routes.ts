@@ -1,13 +1,13 @@
 // Discovery API: matters, saved searches, hold links and exports. Legal users see and act only
 // in matters they belong to (a non-member gets 404, so a matter's existence is not disclosed);
 // admins list matters and set their members (users.manage: membership is people management).
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { SteleError } from '../../core/errors.ts';
 import {
   EVENTS, EXPORT_ID, MATTER_ID, exportInput, holdLinkInput, matterChange, matterInput, membersInput, searchInput, type Discovery,
 } from '../../discovery/index.ts';
 import { authOf } from '../auth/request-auth.ts';
+import { h, parse } from './route-kit.ts';
 
 export interface DiscoveryRouteDeps {
   discovery: Discovery;
@@ -17,15 +17,6 @@ export interface DiscoveryRouteDeps {
 
 const PART = z.string().regex(/^exp-\d{8}-[0-9a-f]{8}-\d{3}\.zip$/);
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const first = r.error.issues[0];
-  throw new SteleError('bad_request', `invalid ${what}${first?.path.length ? `.${first.path.join('.')}` : ''}: ${first?.message ?? 'malformed'}`);
-}
-
-type Handler = (req: Request, res: Response) => Promise<unknown>;
-const h = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
 export function discoveryRoutes(deps: DiscoveryRouteDeps): Router {
   const r = Router();

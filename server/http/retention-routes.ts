@@ -1,13 +1,14 @@
 // Retention API: categories and rules (admin), holds (admin), disposition review and approval
 // (records manager) and destruction certificates (JSON and a printable page). Each route
 // declares its action; decisions are recorded by retention/ on the ledger as the request's user.
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { SteleError } from '../../core/errors.ts';
 import {
   categoryInput, decisionInput, holdChange, holdInput, renderCertificateHtml, ruleInput, type Retention,
 } from '../../retention/index.ts';
 import { authOf } from '../auth/request-auth.ts';
+import { h, parse } from './route-kit.ts';
 
 export interface RetentionRouteDeps {
   retention: Retention;
@@ -25,16 +26,6 @@ const dryRunInput = z.object({
 });
 const reviewParams = z.object({ q: z.string().max(10_000).optional(), sample: z.coerce.number().int().min(0).max(500).optional() });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const first = r.error.issues[0];
-  throw new SteleError('bad_request', `invalid ${what}${first?.path.length ? `.${first.path.join('.')}` : ''}: ${first?.message ?? 'malformed'}`);
-}
-
-type Handler = (req: Request, res: Response) => Promise<unknown>;
-/** Express 5 forwards rejections, but one wrapper keeps every route's shape the same. */
-const h = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
 export function retentionRoutes(deps: RetentionRouteDeps): Router {
   const r = Router();

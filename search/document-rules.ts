@@ -1,0 +1,25 @@
+// Rules every index adapter applies to documents the same way, so sqlite and elasticsearch
+// cannot disagree on what is a valid document or the same Message-ID.
+import { SteleError } from '../core/errors.ts';
+import type { IndexDocument } from './port.ts';
+
+/** Checks a document before any of its batch is written; returns its date in epoch ms. */
+export function validateDocument(doc: IndexDocument): number {
+  if (typeof doc?.id !== 'string' || doc.id === '') {
+    throw new SteleError('bad_request', 'index document without an id');
+  }
+  const dateMs = Date.parse(doc.date);
+  if (!Number.isFinite(dateMs)) {
+    throw new SteleError('bad_request', `index document ${doc.id} has an unparseable date`, { details: { id: doc.id } });
+  }
+  if (!Number.isFinite(doc.size) || doc.size < 0) {
+    throw new SteleError('bad_request', `index document ${doc.id} has an invalid size`, { details: { id: doc.id } });
+  }
+  return dateMs;
+}
+
+/** `<Abc@x>` and `abc@x` are the same Message-ID for search and threading. */
+export function normalizeMessageId(raw: string): string | null {
+  const v = raw.trim().replace(/^<(.*)>$/s, '$1').trim().toLowerCase();
+  return v === '' ? null : v;
+}
