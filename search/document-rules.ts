@@ -23,3 +23,14 @@ export function normalizeMessageId(raw: string): string | null {
   const v = raw.trim().replace(/^<(.*)>$/s, '$1').trim().toLowerCase();
   return v === '' ? null : v;
 }
+
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? '' : address.slice(at + 1);
+}
+
+/** eu.acme.com -> eu.acme.com, acme.com, com: `domain:acme.com` covers subdomains in one lookup. */
+export function domainSuffixes(domain: string): string[] {
+  const labels = domain.split('.');
+  return domain === '' ? [] : labels.map((_, i) => labels.slice(i).join('.')).filter((s) => s !== '');
+}

@@ -1,13 +1,13 @@
 // Session cookies under TLS: Secure and __Host- prefixed over HTTPS (and when
 // STELE_COOKIE_SECURE=true behind a TLS proxy), and the session works over HTTPS.
-import { describe, it, before, after } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSteleError } from '../core/errors.ts';
-import { makeTestCertificate, removeDir, send, startTestStele, TEST_ADMIN_PASSWORD, type TestStele } from './harness.ts';
+import { useTestStele, removeDir, send, startTestStele, TEST_ADMIN_PASSWORD, type TestStele } from './harness.ts';
 
 function https(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; cookies: string[]; body: string }> {
   return new Promise((resolve, reject) => {
@@ -22,17 +22,10 @@ function https(port: number, path: string, opts: { method?: string; headers?: Re
 }
 
 describe('session cookies over TLS', () => {
+  const stele = useTestStele({ tls: true });
   let s: TestStele;
-  let certDir: string;
-  before(async () => {
-    const cert = await makeTestCertificate();
-    certDir = cert.dir;
-    s = await startTestStele({ env: cert.env });
-  });
-  after(async () => {
-    await s.stop();
-    await removeDir(s.dataDir);
-    await removeDir(certDir);
+  beforeEach(() => {
+    s = stele();
   });
 
   it('sets Secure, __Host- prefixed cookies that carry the session over HTTPS', async () => {

@@ -66,18 +66,23 @@ export async function startTestStele(opts: { env?: Record<string, string>; dataD
 }
 
 /**
- * Starts a Stele before the tests of the enclosing describe() and removes it after them.
- * Returns a getter, since the server exists only once the before hook has run.
+ * Starts a Stele (with a throw-away certificate when `tls`) before the tests of the enclosing
+ * describe() and removes it after them. Returns a getter: the server exists once `before` ran.
  */
-export function useTestStele(opts: Parameters<typeof startTestStele>[0] = {}): () => TestStele {
+export function useTestStele(opts: Parameters<typeof startTestStele>[0] & { tls?: boolean } = {}): () => TestStele {
   let s: TestStele | undefined;
+  let certDir: string | undefined;
   before(async () => {
-    s = await startTestStele(opts);
+    const cert = opts.tls ? await makeTestCertificate() : undefined;
+    certDir = cert?.dir;
+    s = await startTestStele({ ...opts, env: { ...opts.env, ...cert?.env } });
   });
   after(async () => {
-    if (!s) return;
-    await s.stop();
-    await removeDir(s.dataDir);
+    if (s) {
+      await s.stop();
+      await removeDir(s.dataDir);
+    }
+    if (certDir) await removeDir(certDir);
   });
   return () => s!;
 }

@@ -1,27 +1,20 @@
 // With a certificate configured, SMTP offers STARTTLS and HTTP is HTTPS; a source outside the
 // SMTP allow-list is refused; a public listener without TLS does not start.
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { isSteleError } from '../core/errors.ts';
 import { buildMail } from './fixtures/mail.ts';
-import { makeTestCertificate, removeDir, startTestStele, type TestStele } from './harness.ts';
+import { useTestStele, removeDir, startTestStele, type TestStele } from './harness.ts';
 import { sendSmtp } from './smtp-client.ts';
 
 describe('TLS and who may connect', () => {
+  const stele = useTestStele({ tls: true });
   let s: TestStele;
-  let certDir: string;
-  before(async () => {
-    const cert = await makeTestCertificate();
-    certDir = cert.dir;
-    s = await startTestStele({ env: cert.env });
-  });
-  after(async () => {
-    await s.stop();
-    await removeDir(s.dataDir);
-    await removeDir(certDir);
+  beforeEach(() => {
+    s = stele();
   });
 
   it('journals over SMTP with STARTTLS required by the client', async () => {

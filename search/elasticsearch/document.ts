@@ -3,7 +3,7 @@
 // links, and the original document kept whole (not indexed) for get() and snippets.
 import type { Address, IndexDocument } from '../port.ts';
 import { foldText } from './text.ts';
-import { normalizeMessageId, validateDocument } from '../document-rules.ts';
+import { domainOf, domainSuffixes, normalizeMessageId, validateDocument } from '../document-rules.ts';
 
 export { normalizeMessageId, validateDocument };
 
@@ -35,17 +35,6 @@ export interface EsDocument {
 }
 
 const lower = (values: string[]) => [...new Set(values.map((v) => v.trim().toLowerCase()).filter((v) => v !== ''))];
-
-function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1);
-}
-
-/** eu.acme.com -> eu.acme.com, acme.com, com: domain:acme.com with subdomains is one term lookup. */
-function domainSuffixes(domain: string): string[] {
-  const labels = domain.split('.');
-  return domain === '' ? [] : labels.map((_, i) => labels.slice(i).join('.')).filter((s) => s !== '');
-}
 
 function roleAddresses(doc: IndexDocument): Record<Role, string[]> {
   const of = (list: Array<Address | string>) => lower(list.map((a) => (typeof a === 'string' ? a : a.address)));

@@ -2,7 +2,7 @@
 // keyword side tables, thread links, FTS row), all of a batch in one transaction.
 import type Database from 'better-sqlite3';
 import type { Address, IndexDocument } from '../port.ts';
-import { normalizeMessageId, validateDocument } from '../document-rules.ts';
+import { domainOf, domainSuffixes, normalizeMessageId, validateDocument } from '../document-rules.ts';
 import type { Role } from './compile.ts';
 import { prepareText } from './fts-text.ts';
 
@@ -103,16 +103,6 @@ function addressRows(doc: IndexDocument): Array<[Role, string]> {
   push('envelope_to', doc.envelopeTo);
   if (doc.envelopeFrom) push('envelope_from', [doc.envelopeFrom]);
   return rows;
-}
-
-function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1);
-}
-
-function domainSuffixes(domain: string): string[] {
-  const labels = domain.split('.');
-  return domain === '' ? [] : labels.map((_, i) => labels.slice(i).join('.')).filter((s) => s !== '');
 }
 
 function keywordRows(doc: IndexDocument): Array<[string, string]> {
