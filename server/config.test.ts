@@ -30,6 +30,12 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ STELE_VAULT: 'a=fs:/x,b=fs:/x' }), /distinct/);
   });
 
+  it('reads the retention settings: schedule, time zone, four eyes, our domains', () => {
+    const c = loadConfig({ STELE_FOUR_EYES: 'true', STELE_INTERNAL_DOMAINS: 'Clinic.example, lab.example', STELE_DISPOSITION_SCHEDULE: '30 3 * * 1' });
+    assert.deepEqual(c.retention, { dispositionSchedule: '30 3 * * 1', timezone: 'UTC', fourEyes: true, internalDomains: ['clinic.example', 'lab.example'] });
+    assert.throws(() => loadConfig({ STELE_FOUR_EYES: 'yes' }), /STELE_FOUR_EYES/);
+  });
+
   it('wants a TLS certificate and key together', () => {
     assert.throws(() => loadConfig({ STELE_TLS_CERT: '/etc/cert.pem' }), /STELE_TLS_KEY/);
   });

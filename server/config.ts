@@ -30,6 +30,10 @@ const schema = z.object({
   STELE_PARSE_WORKERS: z.coerce.number().int().min(1).max(64).default(Math.max(1, availableParallelism())),
   STELE_HOSTNAME: z.string().default('stele.local'),
   STELE_ALERT_INGEST_PER_MINUTE: z.coerce.number().int().min(1).default(6000),
+  STELE_DISPOSITION_SCHEDULE: z.string().default('0 2 * * *'),
+  STELE_RETENTION_TZ: z.string().default('UTC'),
+  STELE_FOUR_EYES: z.enum(['true', 'false']).default('false'),
+  STELE_INTERNAL_DOMAINS: z.string().default(''),
 });
 
 export interface Config {
@@ -51,6 +55,7 @@ export interface Config {
   hostname: string;
   /** Journaled messages per minute above which an "abnormal ingest volume" alert is raised. */
   alertIngestPerMinute: number;
+  retention: { dispositionSchedule: string; timezone: string; fourEyes: boolean; internalDomains: string[] };
   /** Sessions, MFA, password hashing and alert delivery (server/auth/auth-config.ts). */
   auth: AuthConfig;
 }
@@ -85,6 +90,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     parseWorkers: c.STELE_PARSE_WORKERS,
     hostname: c.STELE_HOSTNAME,
     alertIngestPerMinute: c.STELE_ALERT_INGEST_PER_MINUTE,
+    retention: {
+      dispositionSchedule: c.STELE_DISPOSITION_SCHEDULE,
+      timezone: c.STELE_RETENTION_TZ,
+      fourEyes: c.STELE_FOUR_EYES === 'true',
+      internalDomains: c.STELE_INTERNAL_DOMAINS.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean),
+    },
     auth: parseAuthConfig(input, { tls: !!(c.STELE_TLS_CERT && c.STELE_TLS_KEY), hostname: c.STELE_HOSTNAME }),
   };
 }

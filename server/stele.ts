@@ -111,6 +111,7 @@ export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest
   const retention = createRetention({
     vault: core.vault, sodium: core.sodium, ledger: core.ledger, index: core.index, log: core.log, clock: opts.clock,
     dbPath: join(core.config.dataDir, 'retention.db'), indexCaughtUp: () => indexer.caughtUp(),
+    options: core.config.retention,
   });
   const metrics = createIngestMetrics(core.registry);
   const pipeline = new IngestPipeline({
