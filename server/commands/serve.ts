@@ -21,7 +21,10 @@ export async function serveCommand(_args: string[], ctx: { config: Config; log: 
 function announceFirstRun(secrets: { adminPassword?: string; ingestToken?: string }, keysCreated: boolean, keyDir: string): void {
   const lines: string[] = [];
   if (keysCreated) lines.push(`New archive keys were generated in ${keyDir} (back this folder up apart from the data).`);
-  if (secrets.adminPassword) lines.push(`Admin user: admin   password: ${secrets.adminPassword}`);
+  if (secrets.adminPassword) {
+    lines.push(`Admin user: admin   password: ${secrets.adminPassword}`);
+    lines.push('Sign in with POST /api/v1/auth/login, then enrol TOTP (POST /api/v1/auth/totp/enroll): until then the session can do nothing else.');
+  }
   if (secrets.ingestToken) lines.push(`Ingest token (Authorization: Bearer ...): ${secrets.ingestToken}`);
   if (lines.length === 0) return;
   console.log(['', '=== Stele first run: shown once, store these now ===', ...lines, '====================================================', ''].join('\n'));
