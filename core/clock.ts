@@ -18,7 +18,4 @@ export class ManualClock implements Clock {
   set(at: Date | string): void {
     this.ms = new Date(at).getTime();
   }
-  advanceDays(days: number): void {
-    this.ms += days * 86_400_000;
-  }
 }

@@ -34,3 +34,18 @@ export function domainSuffixes(domain: string): string[] {
   const labels = domain.split('.');
   return domain === '' ? [] : labels.map((_, i) => labels.slice(i).join('.')).filter((s) => s !== '');
 }
+
+/** The Message-IDs that tie a message to its thread: its own, In-Reply-To and References. */
+export function threadIds(doc: IndexDocument): string[] {
+  const ids = new Set<string>();
+  for (const raw of [doc.messageId, doc.inReplyTo, ...(doc.references ?? [])]) {
+    if (!raw) continue;
+    // Headers sometimes arrive unsplit ("<a@x> <b@y>"): take every bracketed id.
+    const bracketed = [...raw.matchAll(/<([^<>]+)>/g)].map((m) => m[1]!);
+    for (const one of bracketed.length ? bracketed : [raw]) {
+      const mid = normalizeMessageId(one);
+      if (mid) ids.add(mid);
+    }
+  }
+  return [...ids];
+}

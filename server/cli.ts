@@ -10,6 +10,7 @@ import { importCommand } from './commands/import.ts';
 import { certificateCommand } from './commands/certificate.ts';
 import { replicateCommand } from './commands/replicate.ts';
 import { exportCommand } from './commands/export.ts';
+import { keysCommand } from './commands/keys.ts';
 
 const USAGE = `usage: stele <command> [options]
 
@@ -24,6 +25,7 @@ commands:
                         while it runs, serve does this every 15 minutes)
   export verify <zip...> [--public-key <base64|file>] [--json]
                         check an export's signature and every file hash offline
+  keys rotate           add a master key for new objects (service stopped; old keys stay)
   certificate verify <file> [--public-key <base64|file>]
                         check a destruction certificate offline
 
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   certificate: certificateCommand,
   replicate: replicateCommand,
   export: exportCommand,
+  keys: keysCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -33,7 +33,6 @@ import { acquireWriterLock } from './process-lock.ts';
 import { OpsAlerts } from './ops-alerts.ts';
 import { startReplicationJob, DEFAULT_REPLICATION_INTERVAL_MS, DEFAULT_REHASH_EVERY } from '../vault/replication.ts';
 
-export { MESSAGE_EVENTS };
 
 export interface Core {
   config: Config;

@@ -35,7 +35,7 @@ export async function loadOrCreateKeyring(dir: string): Promise<{ keyring: Keyri
   }
   const sodium = await loadSodium();
   const pair = sodium.crypto_sign_keypair();
-  const id = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+  const id = newKeyId();
   const file: KeyringFile = {
     version: 1,
     current: id,
@@ -58,12 +58,17 @@ export async function rotateMasterKey(dir: string): Promise<string> {
   const path = join(dir, FILE);
   const file = JSON.parse(await readFile(path, 'utf8')) as KeyringFile;
   const sodium = await loadSodium();
-  const id = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
+  const id = newKeyId();
   file.master[id] = Buffer.from(sodium.crypto_aead_xchacha20poly1305_ietf_keygen()).toString('base64');
   file.current = id;
   await writeFile(`${path}.tmp`, JSON.stringify(file, null, 2), { mode: 0o600 });
   await rename(`${path}.tmp`, path);
   return id;
+}
+
+/** k<yyyymmdd>-<random>: sortable by date, unique. */
+function newKeyId(): string {
+  return `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`;
 }
 
 function decode(file: KeyringFile): Keyring {

@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSteleError } from '../core/errors.ts';
-import { loadOrCreateKeyring, type Keyring } from './keyring.ts';
+import { loadOrCreateKeyring, rotateMasterKey, type Keyring } from './keyring.ts';
 import { loadSodium, type Sodium } from './sodium.ts';
 import { seal, unseal } from './seal.ts';
 
@@ -39,5 +39,19 @@ describe('seal', () => {
     const a = seal(sodium, keyring, 'k', Buffer.from('same'));
     const b = seal(sodium, keyring, 'k', Buffer.from('same'));
     assert.notDeepEqual(a, b);
+  });
+
+  it('opens what older master keys sealed after a rotation, and seals new objects with the new key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stele-keys-'));
+    const before = (await loadOrCreateKeyring(dir)).keyring;
+    const old = seal(sodium, before, 'k', Buffer.from('sealed before rotation'));
+    const id = await rotateMasterKey(dir);
+    const after = (await loadOrCreateKeyring(dir)).keyring;
+    assert.equal(after.currentKeyId, id);
+    assert.notEqual(id, before.currentKeyId);
+    assert.equal(unseal(sodium, after, 'k', old).toString(), 'sealed before rotation');
+    const fresh = seal(sodium, after, 'k', Buffer.from('after'));
+    assert.match(fresh.toString('latin1'), new RegExp(`"kid":"${id}"`));
+    assert.throws(() => unseal(sodium, before, 'k', fresh), (e) => isSteleError(e, 'integrity'), 'the old keyring lacks the new key');
   });
 });

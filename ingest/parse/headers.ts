@@ -66,7 +66,8 @@ export function readSummary(raw: Buffer): ParsedMessage {
   return { ...summaryOf(headers), flags: [...flags, ...(headers.has('message-id') ? [] : ['no-message-id'])] };
 }
 
-function summaryOf(headers: Map<string, string>): ParsedMessage {
+/** The fields of a header section, decoded; body, attachments and flags left empty. */
+export function summaryOf(headers: Map<string, string>): ParsedMessage {
   const date = headers.get('date') ? new Date(decode(headers.get('date'))) : undefined;
   return {
     messageId: headers.get('message-id')?.trim(),

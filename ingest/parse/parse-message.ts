@@ -36,9 +36,9 @@ export async function parseMessage(raw: Buffer): Promise<ParsedMessage> {
     // html-to-text slows down badly on hostile nesting; ingest/extract has a single-pass converter.
     mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipHtmlToText: true });
   } catch {
-    return fallback(raw, flags);
+    return readWhatWeCan(raw, flags);
   }
-  if (mail.headerLines.length === 0) return fallback(raw, flags);
+  if (mail.headerLines.length === 0) return readWhatWeCan(raw, flags);
 
   if (mail.headerLines.some((h) => h.key === 'x-ms-journal-report')) {
     const unwrapped = await unwrapJournalReport(mail, flags);
@@ -140,25 +140,6 @@ function addresses(obj: AddressObject | AddressObject[] | undefined): Address[] 
 export function parseLeniently(raw: Buffer, reason: string): ParsedMessage {
   const flags = new Set<string>([reason]);
   if (hasEightBitHeaders(raw)) flags.add('8bit-headers');
-  return fallback(raw, flags);
+  return readWhatWeCan(raw, flags);
 }
 
-function fallback(raw: Buffer, flags: Set<string>): ParsedMessage {
-  flags.add('unparsed');
-  const { headers, body } = readWhatWeCan(raw);
-  const addr = (h?: string) => (h?.match(/[^\s<>,;:"]+@[^\s<>,;:"]+/g) ?? []).map((a) => ({ address: a.toLowerCase() }));
-  const date = headers.get('date') ? new Date(headers.get('date')!) : undefined;
-  return {
-    messageId: headers.get('message-id')?.trim(),
-    references: [],
-    subject: headers.get('subject') ?? '',
-    from: addr(headers.get('from')),
-    to: addr(headers.get('to')),
-    cc: addr(headers.get('cc')),
-    bcc: addr(headers.get('bcc')),
-    date: date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined,
-    body,
-    attachments: [],
-    flags: [...flags],
-  };
-}

@@ -3,7 +3,7 @@
 // links, and the original document kept whole (not indexed) for get() and snippets.
 import type { Address, IndexDocument } from '../port.ts';
 import { foldText } from './text.ts';
-import { domainOf, domainSuffixes, normalizeMessageId, validateDocument } from '../document-rules.ts';
+import { domainOf, domainSuffixes, normalizeMessageId, threadIds, validateDocument } from '../document-rules.ts';
 
 export { normalizeMessageId, validateDocument };
 
@@ -46,21 +46,6 @@ function roleAddresses(doc: IndexDocument): Record<Role, string[]> {
     env_to: of(doc.envelopeTo),
     env_from: of(doc.envelopeFrom ? [doc.envelopeFrom] : []),
   };
-}
-
-/** The Message-IDs that tie a message to its thread: its own, In-Reply-To and References. */
-export function threadIds(doc: IndexDocument): string[] {
-  const ids = new Set<string>();
-  for (const raw of [doc.messageId, doc.inReplyTo, ...(doc.references ?? [])]) {
-    if (!raw) continue;
-    // Headers sometimes arrive unsplit ("<a@x> <b@y>"): take every bracketed id.
-    const bracketed = [...raw.matchAll(/<([^<>]+)>/g)].map((m) => m[1]!);
-    for (const one of bracketed.length ? bracketed : [raw]) {
-      const mid = normalizeMessageId(one);
-      if (mid) ids.add(mid);
-    }
-  }
-  return [...ids];
 }
 
 /** Names and addresses of one role as text, one per line (the snippet source for that field). */

@@ -2,7 +2,7 @@
 // keyword side tables, thread links, FTS row), all of a batch in one transaction.
 import type Database from 'better-sqlite3';
 import type { Address, IndexDocument } from '../port.ts';
-import { domainOf, domainSuffixes, normalizeMessageId, validateDocument } from '../document-rules.ts';
+import { domainOf, domainSuffixes, normalizeMessageId, threadIds, validateDocument } from '../document-rules.ts';
 import type { Role } from './compile.ts';
 import { prepareText } from './fts-text.ts';
 
@@ -113,21 +113,6 @@ function keywordRows(doc: IndexDocument): Array<[string, string]> {
   const mid = doc.messageId ? normalizeMessageId(doc.messageId) : null;
   if (mid) rows.push(['message-id', mid]);
   return rows;
-}
-
-/** The Message-IDs that tie a message to its thread: its own, In-Reply-To and References. */
-function threadIds(doc: IndexDocument): Set<string> {
-  const ids = new Set<string>();
-  for (const raw of [doc.messageId, doc.inReplyTo, ...(doc.references ?? [])]) {
-    if (!raw) continue;
-    // Headers sometimes arrive unsplit ("<a@x> <b@y>"): take every bracketed id.
-    const bracketed = [...raw.matchAll(/<([^<>]+)>/g)].map((m) => m[1]!);
-    for (const one of bracketed.length ? bracketed : [raw]) {
-      const mid = normalizeMessageId(one);
-      if (mid) ids.add(mid);
-    }
-  }
-  return ids;
 }
 
 function addressText(list: Array<Address | string>): string {

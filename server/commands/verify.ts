@@ -1,7 +1,7 @@
 // `stele verify [--json] [--repair]`: exits 0 only when every check passes.
 import { parseArgs } from 'node:util';
-import { verifyArchive, type VerifyReport } from '../../vault/index.ts';
-import { openCore, MESSAGE_EVENTS } from '../stele.ts';
+import { MESSAGE_EVENTS, verifyArchive, type VerifyReport } from '../../vault/index.ts';
+import { openCore } from '../stele.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../../core/log.ts';
 
