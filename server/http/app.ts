@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log.ts';
 import { journalHandler, type JournalRouteDeps } from '../../ingest/index.ts';
 import { errorHandler } from './http-errors.ts';
 import { healthRoute, type HealthCheck } from './health-route.ts';
+import { uiHandler } from './ui-route.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -15,6 +16,8 @@ export interface AppDeps {
   auth: { session: RequestHandler; router: Router };
   /** The resource routers (search, messages, retention, ...), each declaring its actions. */
   resources: Router[];
+  /** Where the built UI is (ui/dist by default). */
+  uiDir?: string;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -30,6 +33,8 @@ export function createApp(deps: AppDeps): Express {
       next(err);
     }
   });
+  // The UI's files are public (code, no data); every request they make goes through the API below.
+  app.use(uiHandler(deps.uiDir));
   // Public routes above (each listed in server/auth/policy.ts PUBLIC_ROUTES); below, a session.
   app.use(deps.auth.session);
   app.use(deps.auth.router);
