@@ -6,6 +6,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY . .
+# The search UI, built once into ui/dist and served by the API server.
+RUN npm run build:ui
 USER node
 EXPOSE 8080 2525
 CMD ["node", "bin/stele.mjs", "serve"]
