@@ -3,6 +3,7 @@
 // re-evaluation job that extends the objects a change lengthens, with progress.
 import { SteleError } from '../core/errors.ts';
 import type { Classification, Classify } from '../ingest/types.ts';
+import type { IndexDocument } from '../search/port.ts';
 import { parseQuery } from '../search/query/parse.ts';
 import { DEFAULT_CATEGORY, DEFAULT_RETAIN_YEARS } from './classify.ts';
 import { newId, type RetentionContext } from './context.ts';
@@ -65,7 +66,22 @@ export interface DryRunReport {
   moves: Array<{ from: string; to: string; count: number }>;
   /** Of the moves and same-category re-evaluations, how many retain-untils would grow. */
   extended: number;
+  /** The first few messages that would move (metadata only: no subjects or content). */
+  sample: DryRunSample[];
 }
+
+export interface DryRunSample {
+  sha256: string;
+  from?: string;
+  date?: string;
+  category: string;
+  toCategory: string;
+  retainUntil: string;
+  /** The retain-until the new policy gives; it applies only if later (invariant 4). */
+  newRetainUntil: string;
+}
+
+const DRY_RUN_SAMPLE = 10;
 
 /** What applying a rule set and category periods would do to the archive, without doing it. */
 export async function dryRun(ctx: RetentionContext, proposal: { rules?: Rule[]; categories?: Category[] }): Promise<DryRunReport> {
@@ -73,12 +89,15 @@ export async function dryRun(ctx: RetentionContext, proposal: { rules?: Rule[]; 
   for (const c of proposal.categories ?? []) categories.set(c.name, c);
   const rules = [...(proposal.rules ?? ctx.store.rules())].sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id));
   const moves = new Map<string, number>();
-  const report: DryRunReport = { total: 0, unchanged: 0, notIndexed: 0, moves: [], extended: 0 };
-  await evaluateAll(ctx, rules, categories, undefined, async (m, d) => {
+  const report: DryRunReport = { total: 0, unchanged: 0, notIndexed: 0, moves: [], extended: 0, sample: [] };
+  await evaluateAll(ctx, rules, categories, undefined, async (m, d, doc) => {
     report.total++;
     if (!d) return void report.notIndexed++;
     if (d.retainUntil.toISOString() > m.retainUntil) report.extended++;
     if (d.category === m.category) return void report.unchanged++;
+    if (report.sample.length < DRY_RUN_SAMPLE) {
+      report.sample.push({ sha256: m.sha256, from: doc?.from[0]?.address, date: doc?.date, category: m.category, toCategory: d.category, retainUntil: m.retainUntil, newRetainUntil: d.retainUntil.toISOString() });
+    }
     const k = `${m.category}\u0000${d.category}`;
     moves.set(k, (moves.get(k) ?? 0) + 1);
   });
@@ -91,7 +110,7 @@ type Decided = { category: string; rule: string; retainUntil: Date } | null;
 /** Re-decides every live message (optionally of one category) from its index document. */
 async function evaluateAll(
   ctx: RetentionContext, rules: Rule[], categories: Map<string, Category>, category: string | undefined,
-  visit: (m: MessageRow, d: Decided) => Promise<void>,
+  visit: (m: MessageRow, d: Decided, doc: IndexDocument | null) => Promise<void>,
 ): Promise<void> {
   await ctx.indexCaughtUp();
   const hits = new Map<string, Set<string>>();
@@ -102,7 +121,7 @@ async function evaluateAll(
     for (const m of page) {
       const doc = await ctx.index.get(m.sha256);
       const d = doc ? decide(factsFromDocument(doc), rules, categories, DEFAULT_CATEGORY, ctx.options.internalDomains, (r) => !!hits.get(r.id)?.has(m.sha256)) : null;
-      await visit(m, d);
+      await visit(m, d, doc);
     }
     after = page[page.length - 1].sha256;
   }

@@ -11,12 +11,14 @@ import type { Ledger } from '../vault/ledger/ledger.ts';
 import type { Vault } from '../vault/regions.ts';
 import type { Sodium } from '../vault/sodium.ts';
 import { verifyCertificate, type Certificate } from './certificate.ts';
+import { checkArchivedCertificate, type CertificateVerification } from './certificate-check.ts';
 import { DEFAULT_OPTIONS, type RetentionContext, type RetentionOptions } from './context.ts';
 import * as disposition from './disposition.ts';
 import * as holds from './holds.ts';
 import type { Batch, Category, CategoryInput, Hold, HoldChange, HoldInput, Job, Rule, RuleInput } from './model.ts';
 import * as policy from './policy.ts';
 import { syncFromLedger } from './projection.ts';
+import * as stats from './sqlite/stats.ts';
 import { RetentionStore } from './sqlite/store.ts';
 
 export interface RetentionDeps {
@@ -31,6 +33,16 @@ export interface RetentionDeps {
   /** Indexer.caughtUp: query-scoped holds and content rules are read from the index. */
   indexCaughtUp?: () => Promise<void>;
   options?: Partial<RetentionOptions>;
+}
+
+export interface RetentionStats {
+  now: string;
+  months: number;
+  /** First instant after the charted months (exclusive). */
+  until: string;
+  volume: stats.VolumeRow[];
+  due: stats.DueRow[];
+  overdue: stats.OverdueRow[];
 }
 
 /** Builds the retention service. Call start() to run the schedules, close() on shutdown. */
@@ -108,6 +120,31 @@ export class Retention {
   reject(id: string, actor: string, reason: string) { return this.serial(() => disposition.rejectBatch(this.ctx, id, actor, reason)); }
   message(sha256: string) { return this.store.message(sha256); }
 
+  /** The charts' figures, aggregated by SQLite: volume per category and year, what falls due per month. */
+  async stats(months: number): Promise<RetentionStats> {
+    // The projection follows the ledger lazily: catch up first, so mail just journaled counts.
+    await this.serial(() => syncFromLedger(this.ctx));
+    const now = this.ctx.clock.now();
+    const until = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + months, 1)).toISOString();
+    const at = now.toISOString();
+    return {
+      now: at, months, until,
+      volume: stats.volumeByCategoryAndYear(this.store.db),
+      due: stats.dueByCategoryAndMonth(this.store.db, at, until),
+      overdue: stats.overdueByCategory(this.store.db, at),
+    };
+  }
+
+  /** Due mail of a batch's category that holds keep (out of the batch, or inside it since the proposal). */
+  batchExclusions(id: string): { held: number; holds: stats.HeldExclusion[] } {
+    const b = this.store.batch(id);
+    if (!b) throw new SteleError('not_found', `no disposition batch ${id}`);
+    return {
+      held: stats.heldDueCount(this.store.db, id, b.category, b.createdAt),
+      holds: stats.heldExclusions(this.store.db, id, b.category, b.createdAt),
+    };
+  }
+
   // certificates
   certificates() { return this.store.certificates(); }
   /** The signed file exactly as stored (what `stele certificate verify` checks). */
@@ -121,6 +158,10 @@ export class Retention {
     const check = verifyCertificate(this.deps.sodium, this.certificateBytes(id), this.deps.vault.keyring.signing.publicKey);
     if (!check.ok) throw new SteleError('integrity', `certificate ${id}: ${check.reason}`);
     return { certificate: check.certificate, sha256: check.sha256 };
+  }
+  /** Signature, stored copies in every region, and the ledger, checked for the records manager. */
+  verifyCertificate(id: string): Promise<CertificateVerification> {
+    return checkArchivedCertificate(this.ctx, id, this.certificateBytes(id));
   }
   publicKey(): string { return Buffer.from(this.deps.vault.keyring.signing.publicKey).toString('base64'); }
 

@@ -1,5 +1,6 @@
 // Retention API: categories and rules (admin), holds (admin), disposition review and approval
-// (records manager) and destruction certificates (JSON and a printable page). Each route
+// (records manager), the records manager's charts, and destruction certificates (JSON, a
+// printable page, and a check against the archive's key, copies and ledger). Each route
 // declares its action; decisions are recorded by retention/ on the ledger as the request's user.
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
@@ -24,6 +25,8 @@ const dryRunInput = z.object({
   rules: z.array(ruleInput.omit({ reason: true }).extend({ id: z.string().min(1).max(80) })).max(1000).optional(),
   categories: z.array(categoryInput.omit({ reason: true }).extend({ name: NAME })).max(200).optional(),
 });
+/** The due chart looks up to two years ahead by default (the brief: the coming 12-24 months). */
+const statsParams = z.object({ months: z.coerce.number().int().min(1).max(60).default(24) });
 const reviewParams = z.object({ q: z.string().max(10_000).optional(), sample: z.coerce.number().int().min(0).max(500).optional() });
 
 
@@ -34,7 +37,7 @@ export function retentionRoutes(deps: RetentionRouteDeps): Router {
   const id = (req: Request) => parse(ID, req.params.id, 'id');
   const json = (res: Response, body: unknown, status = 200) => res.status(status).json(body);
   // Scoped to these prefixes so other routes (the journal's raw bodies) are untouched.
-  r.use(['/api/v1/retention', '/api/v1/holds', '/api/v1/disposition'], express.json({ limit: '1mb' }));
+  r.use(['/api/v1/retention', '/api/v1/holds', '/api/v1/disposition', '/api/v1/certificates'], express.json({ limit: '1mb' }));
 
   r.get('/api/v1/retention/categories', can('categories.read'), h(async (_q, res) => json(res, { categories: ret.categories() })));
   r.put('/api/v1/retention/categories/:name', can('categories.manage'), h(async (req, res) => {
@@ -48,10 +51,17 @@ export function retentionRoutes(deps: RetentionRouteDeps): Router {
     await ret.deleteRule(id(req), actor(req), parse(decisionInput, req.body, 'body').reason);
     res.status(204).end();
   }));
-  r.post('/api/v1/retention/rules/dry-run', can('rules.manage'), h(async (req, res) => {
+  // A dry run changes nothing: whoever may read the policy may preview a change to it (counts and metadata only).
+  r.post('/api/v1/retention/rules/dry-run', can('categories.read'), h(async (req, res) => {
     const body = parse(dryRunInput, req.body, 'body');
     const now = new Date().toISOString();
     json(res, await ret.dryRun({ rules: body.rules, categories: body.categories?.map((c) => ({ ...c, updatedAt: now })) }));
+  }));
+  r.get('/api/v1/retention/stats', can('retention.review'), h(async (req, res) => {
+    const { months } = parse(statsParams, req.query, 'query');
+    const out = await ret.stats(months);
+    await deps.audit(req, { type: 'retention.stats.viewed', data: { months } });
+    json(res, out);
   }));
   r.get('/api/v1/retention/jobs/:id', can('categories.read'), h(async (req, res) => {
     const job = ret.job(id(req));
@@ -70,13 +80,18 @@ export function retentionRoutes(deps: RetentionRouteDeps): Router {
     const p = parse(reviewParams, req.query, 'query');
     const review = await ret.review(id(req), { query: p.q, sample: p.sample });
     await deps.audit(req, { type: 'disposition.reviewed', subject: review.batch.id, data: { query: p.q ?? null } });
-    json(res, review);
+    json(res, { ...review, excluded: ret.batchExclusions(review.batch.id) });
   }));
   r.post('/api/v1/disposition/run', can('retention.review'), h(async (req, res) => json(res, { batches: await ret.propose(actor(req)) }, 201)));
   r.post('/api/v1/disposition/batches/:id/approve', can('disposition.approve'), h(async (req, res) => json(res, await ret.approve(id(req), actor(req), parse(decisionInput, req.body, 'body').reason))));
   r.post('/api/v1/disposition/batches/:id/reject', can('disposition.approve'), h(async (req, res) => json(res, await ret.reject(id(req), actor(req), parse(decisionInput, req.body, 'body').reason))));
 
   r.get('/api/v1/certificates', can('certificates.read'), h(async (_q, res) => json(res, { certificates: ret.certificates(), publicKey: ret.publicKey() })));
+  r.post('/api/v1/certificates/:id/verify', can('certificates.read'), h(async (req, res) => {
+    const out = await ret.verifyCertificate(id(req));
+    await deps.audit(req, { type: 'certificate.verified', subject: out.id, data: { valid: out.valid, failed: out.checks.filter((c) => !c.ok).map((c) => c.name) } });
+    json(res, out);
+  }));
   r.get('/api/v1/certificates/:id', can('certificates.read'), h(async (req, res) => {
     const { certificate, sha256 } = ret.certificate(id(req));
     await deps.audit(req, { type: 'certificate.viewed', subject: certificate.batchId, data: { sha256 } });
