@@ -1,12 +1,13 @@
-// The message API: one archived message's details, its original bytes, its attachments and
-// its thread. Every disclosure is authorised per action and recorded on the ledger first.
+// The message API: one archived message's details, its original bytes, its attachments, its
+// sanitised HTML and its thread. Every disclosure is authorised per action and recorded on the ledger first.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { simpleParser, type Attachment } from 'mailparser';
+import { simpleParser, type Attachment, type ParsedMail } from 'mailparser';
 import { z } from 'zod';
 import { SteleError, isSteleError } from '../../core/errors.ts';
 import type { SearchIndex } from '../../search/index.ts';
 import type { Ledger, Vault } from '../../vault/index.ts';
 import type { Audit, Authorize } from './search-routes.ts';
+import { MESSAGE_HTML_VIEWED, sanitiseMessageHtml, sendMessageHtml } from './message-html.ts';
 
 export const MESSAGE_VIEWED = 'message.viewed';
 export const MESSAGE_RAW_DOWNLOADED = 'message.raw_downloaded';
@@ -58,6 +59,7 @@ export function messageRoutes(deps: MessageRouteDeps): Router {
   router.get(`${base}/raw`, deps.authorize('message.raw'), route((req, res) => sendRaw(deps, req, res)));
   router.get(`${base}/attachments/:n`, deps.authorize('message.attachment'), route((req, res) => sendAttachment(deps, req, res)));
   router.get(`${base}/thread`, deps.authorize('message.read'), route((req, res) => viewThread(deps, req, res)));
+  router.get(`${base}/html`, deps.authorize('message.read'), route((req, res) => viewHtml(deps, req, res)));
   return router;
 }
 
@@ -68,7 +70,8 @@ async function viewMessage(deps: MessageRouteDeps, req: Request, res: Response):
   const doc = await deps.index.get(id);
   if (!doc) throw notArchived(id);
   const ingest = deps.ledger.first(MESSAGE_INGESTED, id);
-  const attachments = (await openAttachments(deps, id)).map((a, n) => ({
+  const mail = await openOriginal(deps, id);
+  const attachments = (mail?.attachments ?? []).map((a, n) => ({
     n, filename: attachmentName(a, n), contentType: a.contentType, size: a.size ?? a.content.length,
     url: `/api/v1/messages/${id}/attachments/${n}`,
   }));
@@ -79,6 +82,8 @@ async function viewMessage(deps: MessageRouteDeps, req: Request, res: Response):
     from: doc.from, to: doc.to, cc: doc.cc, bcc: doc.bcc,
     envelope: { from: doc.envelopeFrom ?? null, to: doc.envelopeTo },
     body: doc.body,
+    /** Whether GET .../html has an HTML part to show (sanitised). */
+    hasHtml: typeof mail?.html === 'string' && mail.html.length > 0,
     attachments,
     /** What the index read from each attachment (TNEF contents included), for search. */
     indexedAttachments: doc.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, hasText: !!a.text })),
@@ -111,22 +116,29 @@ async function sendRaw(deps: MessageRouteDeps, req: Request, res: Response): Pro
   res.end(raw);
 }
 
+const PARSE_OPTIONS = { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true } as const;
+
 /**
- * The downloadable attachments, numbered from 0 in MIME order. A journal report is opened to
- * the original message it carries, as the index does, so the numbers match what a reader sees.
+ * The message as a reader sees it: a journal report is opened to the original message it
+ * carries, as the index does, so attachment numbers and the HTML match what was sent.
+ * Null for unparseable mail (archived raw; /raw still serves it).
  */
-async function openAttachments(deps: MessageRouteDeps, id: string): Promise<Attachment[]> {
-  const options = { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true } as const;
-  const mail = await simpleParser(await readRaw(deps, id), options).catch(() => null);
-  if (!mail) return []; // unparseable mail is archived raw; /raw still serves it
+async function openOriginal(deps: MessageRouteDeps, id: string): Promise<ParsedMail | null> {
+  const mail = await simpleParser(await readRaw(deps, id), PARSE_OPTIONS).catch(() => null);
+  if (!mail) return null;
   const original = mail.headerLines.some((h) => h.key === 'x-ms-journal-report')
     ? mail.attachments.find((a) => a.contentType === 'message/rfc822')
     : undefined;
   if (original) {
-    const inner = await simpleParser(original.content, options).catch(() => null);
-    if (inner) return inner.attachments;
+    const inner = await simpleParser(original.content, PARSE_OPTIONS).catch(() => null);
+    if (inner) return inner;
   }
-  return mail.attachments;
+  return mail;
+}
+
+/** The downloadable attachments, numbered from 0 in MIME order. */
+async function openAttachments(deps: MessageRouteDeps, id: string): Promise<Attachment[]> {
+  return (await openOriginal(deps, id))?.attachments ?? [];
 }
 
 function attachmentName(a: Attachment, n: number): string {
@@ -159,4 +171,13 @@ async function viewThread(deps: MessageRouteDeps, req: Request, res: Response): 
   if (messages.length === 0) throw notArchived(id);
   await deps.audit(req, { type: THREAD_VIEWED, subject: id, data: { messages: messages.length } });
   res.set('Cache-Control', 'no-store').json({ id, messages });
+}
+
+async function viewHtml(deps: MessageRouteDeps, req: Request, res: Response): Promise<void> {
+  const id = messageId(req);
+  const mail = await openOriginal(deps, id);
+  if (!mail || typeof mail.html !== 'string' || !mail.html) throw new SteleError('not_found', `message ${id} has no HTML part`);
+  const clean = sanitiseMessageHtml(mail.html, mail.attachments);
+  await deps.audit(req, { type: MESSAGE_HTML_VIEWED, subject: id, data: { remoteBlocked: clean.remoteBlocked } });
+  sendMessageHtml(res, clean);
 }
