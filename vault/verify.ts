@@ -11,6 +11,9 @@ import type { Sodium } from './sodium.ts';
 import { GENESIS, checkRun, checkpointSignatureValid, type LedgerEntry } from './ledger/chain.ts';
 import { BLOCK_PREFIX, CHECKPOINT_PREFIX, decodeBlock, decodeCheckpoint, listAcrossRegions } from './ledger/blocks.ts';
 
+/** Messages checked at once: enough to keep reads and CPU busy, few enough to bound memory (each holds its sealed and opened bytes). */
+const VERIFY_CONCURRENCY = 4;
+
 export type FindingKind = 'missing' | 'mismatch' | 'orphan' | 'chain_break' | 'checkpoint_invalid';
 
 export interface Finding {
@@ -128,14 +131,25 @@ async function verifyMessages(opts: VerifyOptions, entries: LedgerEntry[], findi
   let objects = 0;
   let bytes = 0;
   let done = 0;
-  for (const sha of expected) {
-    const key = opts.messages.keyOf(sha);
-    for (const store of opts.vault.regions) {
-      const result = await checkObject(opts, store, key, sha);
+  // A few messages at once, so one object's read overlaps another's opening and hashing
+  // (one at a time left the CPU idle on every read); results keep the ledger's order.
+  const shas = [...expected];
+  const results: Array<Array<Finding | { size: number }>> = new Array(shas.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(VERIFY_CONCURRENCY, shas.length) }, async () => {
+    for (let i = next++; i < shas.length; i = next++) {
+      const key = opts.messages.keyOf(shas[i]);
+      const perRegion: Array<Finding | { size: number }> = [];
+      for (const store of opts.vault.regions) perRegion.push(await checkObject(opts, store, key, shas[i]));
+      results[i] = perRegion;
+      opts.onProgress?.(++done, shas.length);
+    }
+  }));
+  for (const perRegion of results) {
+    for (const result of perRegion) {
       if ('kind' in result) findings.push(result);
       else (objects++, (bytes += result.size));
     }
-    opts.onProgress?.(++done, expected.size);
   }
   for (const store of opts.vault.regions) {
     for await (const key of store.list(opts.messages.objectPrefix)) {
