@@ -9,4 +9,5 @@ export { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 export { createSmtpReceiver, type SmtpReceiverOptions } from './smtp/smtp-receiver.ts';
 export { parseAllowList, type AllowList } from './smtp/allow-list.ts';
 export { journalHandler, type JournalRouteDeps } from './http/journal-route.ts';
+export { httpServerLimits, type HttpTimeouts } from './http/server-limits.ts';
 export type { Envelope, IngestRequest, IngestResult, Classification, Classify } from './types.ts';

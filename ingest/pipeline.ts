@@ -11,6 +11,7 @@ import type { Vault } from '../vault/regions.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { readSummary } from './parse/headers.ts';
 import type { WorkerPool } from './parse/pool.ts';
+import { ReceiveBudget } from './read-capped.ts';
 import type { Classify, IngestRequest, IngestResult } from './types.ts';
 
 import { MESSAGE_DUPLICATE, MESSAGE_INGESTED, messageKey } from '../vault/messages.ts';
@@ -31,6 +32,8 @@ export interface PipelineDeps {
   metrics: IngestMetrics;
   log: Logger;
   maxMessageBytes: number;
+  /** Bytes all receivers may hold at once (default: 4 messages of the largest size, at least 256 MiB). */
+  receiveBufferBytes?: number;
   /** Called once a message (or a further copy) is on the ledger: the indexer takes it from here. */
   afterCommit(sha256: string, raw: Buffer | null): void;
   clock?: Clock;
@@ -44,9 +47,12 @@ export class IngestPipeline {
     return this.inflight.size > 0;
   }
   private readonly clock: Clock;
+  /** Shared by the SMTP and HTTP receivers (ingest/read-capped.ts says why). */
+  readonly receiveBudget: ReceiveBudget;
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? systemClock;
+    this.receiveBudget = new ReceiveBudget(deps.receiveBufferBytes ?? Math.max(256 * 1024 * 1024, 4 * deps.maxMessageBytes));
   }
 
   async ingest(req: IngestRequest): Promise<IngestResult> {

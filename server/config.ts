@@ -34,6 +34,11 @@ const schema = z.object({
   STELE_RETENTION_TZ: z.string().default('UTC'),
   STELE_FOUR_EYES: z.enum(['true', 'false']).default('false'),
   STELE_INTERNAL_DOMAINS: z.string().default(''),
+  // Slowloris bounds (ingest/http/limits.ts has the why); tests lower them to run fast.
+  STELE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  STELE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  STELE_SMTP_MAX_CLIENTS: z.coerce.number().int().min(1).default(200),
+  STELE_INGEST_BUFFER_BYTES: z.coerce.number().int().min(1024).optional(),
 });
 
 export interface Config {
@@ -55,6 +60,12 @@ export interface Config {
   hostname: string;
   /** Journaled messages per minute above which an "abnormal ingest volume" alert is raised. */
   alertIngestPerMinute: number;
+  /** How long a client may take to send request headers, and a whole request (slowloris bounds). */
+  httpTimeouts: { headersMs: number; requestMs: number };
+  /** Simultaneous SMTP connections; more are answered 421. */
+  smtpMaxClients: number;
+  /** Bytes all receivers may hold at once (ingest/read-capped.ts); unset: the pipeline's default. */
+  ingestBufferBytes?: number;
   retention: { dispositionSchedule: string; timezone: string; fourEyes: boolean; internalDomains: string[] };
   /** Sessions, MFA, password hashing and alert delivery (server/auth/auth-config.ts). */
   auth: AuthConfig;
@@ -90,6 +101,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     parseWorkers: c.STELE_PARSE_WORKERS,
     hostname: c.STELE_HOSTNAME,
     alertIngestPerMinute: c.STELE_ALERT_INGEST_PER_MINUTE,
+    httpTimeouts: { headersMs: Math.min(c.STELE_HTTP_HEADERS_TIMEOUT_MS, c.STELE_HTTP_REQUEST_TIMEOUT_MS), requestMs: c.STELE_HTTP_REQUEST_TIMEOUT_MS },
+    smtpMaxClients: c.STELE_SMTP_MAX_CLIENTS,
+    ingestBufferBytes: c.STELE_INGEST_BUFFER_BYTES,
     retention: {
       dispositionSchedule: c.STELE_DISPOSITION_SCHEDULE,
       timezone: c.STELE_RETENTION_TZ,

@@ -97,6 +97,94 @@ describe('stele verify', () => {
     for (const r of ['a', 'b']) await rename(join(dataDir, `removed-${r}`), objectFile(r, newest));
     assert.equal((await verify()).code, 0);
   });
+
+  // TODO (reported): openCore's Ledger.open() copies a ledger block or checkpoint one region lacks
+  // back from the other before verify looks (meant for blocks a crash left half-written), so
+  // `stele verify` heals the removal silently: no finding, and no vault.repaired on the ledger.
+  const SILENT_HEAL = 'stele verify opens the ledger, which silently re-copies missing blocks and checkpoints';
+
+  it('finds a ledger block removed from one region only, and restores it from the other', { todo: SILENT_HEAL }, async () => {
+    const key = 'ledger/blocks/000000000002';
+    await rename(objectFile('a', key), join(dataDir, 'removed-block'));
+    const found = await verify();
+    assert.equal(found.code, 1);
+    assert.ok(found.report.findings.some((f) => f.kind === 'missing' && f.region === 'a' && f.key === key), JSON.stringify(found.report.findings));
+    assert.ok(found.report.findings.every((f) => f.region === 'a'), 'region b is intact');
+    const fixed = await verify('--repair');
+    assert.equal(fixed.code, 0, JSON.stringify(fixed.report));
+    assert.deepEqual(await readFile(objectFile('a', key)), await readFile(objectFile('b', key)), 'restored byte-identical');
+    assert.equal((await verify()).code, 0);
+  });
+
+  it('finds a checkpoint deleted from one region and restores it', { todo: SILENT_HEAL }, async () => {
+    const key = await newestCheckpoint();
+    await rename(objectFile('b', key), join(dataDir, 'removed-checkpoint'));
+    const found = await verify();
+    assert.deepEqual(found.report.findings.map((f) => [f.kind, f.region, f.key]), [['missing', 'b', key]]);
+    assert.equal((await verify('--repair')).code, 0);
+    assert.equal((await verify()).code, 0);
+  });
+
+  it('finds a forged checkpoint (its signature does not verify) in the region where it was planted', async () => {
+    const key = await newestCheckpoint();
+    const file = objectFile('a', key);
+    const original = await readFile(file);
+    const h = headerLength(original);
+    const cp = JSON.parse(original.subarray(h).toString()) as { seq: number; hash: string };
+    // Someone without the signing key claims the ledger ended elsewhere.
+    const forged = Buffer.from(JSON.stringify({ ...cp, hash: cp.hash.replace(/^./, (c) => (c === '0' ? '1' : '0')) }));
+    await chmod(file, 0o644);
+    await writeFile(file, Buffer.concat([original.subarray(0, h), forged]));
+    const found = await verify();
+    assert.equal(found.code, 1);
+    assert.deepEqual(found.report.findings.map((f) => [f.kind, f.region, f.key]), [['checkpoint_invalid', 'a', key]]);
+    await writeFile(file, original);
+  });
+
+  // TODO (reported): vault/verify.ts repair() copies only 'missing' and 'mismatch' findings; a
+  // forged checkpoint or an edited block in one region, whose other region is intact, is found
+  // but left for a person although the good copy is right there.
+  it('repairs a forged checkpoint from the other region', { todo: 'verify --repair does not restore checkpoint_invalid findings' }, async () => {
+    const key = await newestCheckpoint();
+    const file = objectFile('b', key);
+    const original = await readFile(file);
+    const h = headerLength(original);
+    const cp = JSON.parse(original.subarray(h).toString()) as { sig?: string; signature?: string };
+    await chmod(file, 0o644);
+    await writeFile(file, Buffer.concat([original.subarray(0, h), Buffer.from(JSON.stringify({ ...cp, seq: 1 }))]));
+    try {
+      const fixed = await verify('--repair');
+      assert.equal(fixed.code, 0, JSON.stringify(fixed.report.findings));
+      assert.deepEqual(await readFile(file), original);
+    } finally {
+      await chmod(file, 0o644);
+      await writeFile(file, original);
+    }
+  });
+
+  // TODO (reported): vault/verify.ts verifyCheckpoints() calls decodeCheckpoint (JSON.parse)
+  // outside a try, so one unreadable checkpoint makes verify exit with a stack trace, no report.
+  it('reports a checkpoint overwritten with garbage as a finding, not a crash', { todo: 'verify throws on an unparsable checkpoint' }, async () => {
+    const key = await newestCheckpoint();
+    const file = objectFile('a', key);
+    const original = await readFile(file);
+    await chmod(file, 0o644);
+    await writeFile(file, Buffer.concat([original.subarray(0, headerLength(original)), Buffer.from('garbage{')]));
+    try {
+      const r = await runCli(['verify', '--json'], env());
+      assert.equal(r.code, 1, r.stderr.slice(0, 300));
+      const report = JSON.parse(r.stdout) as Report;
+      assert.ok(report.findings.some((f) => f.region === 'a' && f.key === key), JSON.stringify(report.findings));
+    } finally {
+      await writeFile(file, original);
+    }
+  });
+
+  async function newestCheckpoint(): Promise<string> {
+    const names = (await readdir(join(dataDir, 'vault', 'a', 'objects', 'ledger', 'checkpoints'))).sort();
+    assert.ok(names.length > 0, 'the ledger has a signed checkpoint');
+    return `ledger/checkpoints/${names.pop()}`;
+  }
 });
 
 /** Length of the fs adapter's object-file header (magic, length, JSON). */

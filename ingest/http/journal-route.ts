@@ -32,20 +32,29 @@ export function journalHandler(deps: JournalRouteDeps): RequestHandler {
         req.resume();
         throw new SteleError('too_large', `message of ${announced} bytes is over the ${deps.maxMessageBytes}-byte limit`);
       }
-      const read = await readCapped(req, deps.maxMessageBytes);
-      if (read.tooLarge) {
-        deps.metrics.refused.inc({ reason: 'too_large' });
-        throw new SteleError('too_large', `message is over the ${deps.maxMessageBytes}-byte limit`);
+      const read = await readCapped(req, deps.maxMessageBytes, deps.pipeline.receiveBudget);
+      try {
+        if (read.tooLarge) {
+          deps.metrics.refused.inc({ reason: 'too_large' });
+          throw new SteleError('too_large', `message is over the ${deps.maxMessageBytes}-byte limit`);
+        }
+        if (read.overBudget) {
+          // Too much mail being received at once: 503 with Retry-After, the client retries.
+          deps.metrics.refused.inc({ reason: 'busy' });
+          throw new SteleError('storage_unavailable', 'receive buffer full');
+        }
+        if (read.raw.length === 0) throw new SteleError('bad_request', 'the body must be the raw message');
+        const list = (h?: string) => (h ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const result = await deps.pipeline.ingest({
+          raw: read.raw,
+          source: 'http',
+          actor: `token:${tokenId}`,
+          envelope: { mailFrom: req.get('x-stele-mail-from') || undefined, rcptTo: list(req.get('x-stele-rcpt-to')), remoteAddress: req.ip },
+        });
+        res.status(201).json(result);
+      } finally {
+        read.release();
       }
-      if (read.raw.length === 0) throw new SteleError('bad_request', 'the body must be the raw message');
-      const list = (h?: string) => (h ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      const result = await deps.pipeline.ingest({
-        raw: read.raw,
-        source: 'http',
-        actor: `token:${tokenId}`,
-        envelope: { mailFrom: req.get('x-stele-mail-from') || undefined, rcptTo: list(req.get('x-stele-rcpt-to')), remoteAddress: req.ip },
-      });
-      res.status(201).json(result);
     } catch (err) {
       next(err);
     }

@@ -6,9 +6,14 @@ import type { Logger } from '../../core/log.ts';
 import { SteleError } from '../../core/errors.ts';
 import type { IngestPipeline } from '../pipeline.ts';
 import type { IngestMetrics } from '../metrics.ts';
-import { readCapped } from '../read-capped.ts';
+import { readCapped, type CappedRead } from '../read-capped.ts';
 import type { AllowList } from './allow-list.ts';
 import { smtpError, smtpReplyFor } from './replies.ts';
+
+/** Envelope recipients one transaction may name (see maxRecipients below). */
+export const MAX_RECIPIENTS = 1000;
+/** Command line cap: 512 octets (RFC 5321 4.5.3.1.4) plus room for every extension we offer. */
+export const MAX_COMMAND_LINE_OCTETS = 2048;
 
 export interface SmtpReceiverOptions {
   pipeline: IngestPipeline;
@@ -34,6 +39,13 @@ export function createSmtpReceiver(opts: SmtpReceiverOptions): SMTPServer {
     logger: false,
     maxClients: opts.maxClients ?? 200,
     socketTimeout: 120_000,
+    // RFC 5321 4.5.3.1.8 asks for at least 100; Postfix's default is 1000. Past it, each further
+    // RCPT gets 452 (4.5.3.1.10) and the message is journaled for the recipients accepted.
+    maxRecipients: MAX_RECIPIENTS,
+    // RFC 5321 4.5.3.1.4: 512 octets, raised by extensions (SIZE, BODY, SMTPUTF8, DSN's ORCPT and
+    // ENVID). A longer line is not mail, it is an attack on the parser's buffer: smtp-server
+    // answers 421 and closes, since it cannot tell where the next command starts.
+    maxCommandLength: MAX_COMMAND_LINE_OCTETS,
     onConnect(session, callback) {
       if (allow.allows(session.remoteAddress)) return callback();
       metrics.refused.inc({ reason: 'not_allowed' });
@@ -49,10 +61,23 @@ export function createSmtpReceiver(opts: SmtpReceiverOptions): SMTPServer {
   };
 
   async function receive(stream: NodeJS.ReadableStream & { sizeExceeded?: boolean }, session: SMTPServerSession): Promise<string> {
-    const read = await readCapped(stream as unknown as import('node:stream').Readable, maxMessageBytes);
+    const read = await readCapped(stream as unknown as import('node:stream').Readable, maxMessageBytes, pipeline.receiveBudget);
+    try {
+      return await archive(read, stream, session);
+    } finally {
+      read.release();
+    }
+  }
+
+  async function archive(read: CappedRead, stream: { sizeExceeded?: boolean }, session: SMTPServerSession): Promise<string> {
     if (read.tooLarge || stream.sizeExceeded) {
       metrics.refused.inc({ reason: 'too_large' });
       throw new SteleError('too_large', `message of ${read.bytes} bytes refused`);
+    }
+    if (read.overBudget) {
+      // RFC 5321 4.2.3 / RFC 3463 4.3.1: a temporary "system full", the MTA keeps it and retries.
+      metrics.refused.inc({ reason: 'busy' });
+      throw new SteleError('storage_unavailable', 'receive buffer full');
     }
     const envelope = {
       mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined,
