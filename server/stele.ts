@@ -12,7 +12,7 @@ import { describe, SteleError } from '../core/errors.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import {
-  IngestPipeline, Indexer, WorkerPool, createIngestMetrics, createSmtpReceiver, parseAllowList, type IngestMetrics,
+  IngestPipeline, Indexer, WorkerPool, createIngestMetrics, createSmtpReceiver, httpServerLimits, type IngestMetrics,
 } from '../ingest/index.ts';
 import { openIndex, type SearchIndex } from '../search/index.ts';
 import { Ledger, Vault, MESSAGE_EVENTS, messageKey, loadOrCreateKeyring, loadSodium, openStore, type Sodium } from '../vault/index.ts';
@@ -27,8 +27,13 @@ import { searchRoutes } from './http/search-routes.ts';
 import { messageRoutes } from './http/message-routes.ts';
 import { retentionRoutes } from './http/retention-routes.ts';
 import { discoveryRoutes } from './http/discovery-routes.ts';
+import { holdPreviewRoutes } from './http/hold-preview-routes.ts';
 import { Discovery } from '../discovery/index.ts';
-import type { ComponentState } from './http/health-route.ts';
+import { componentHealth } from './http/health-route.ts';
+import { smtpAllowRoutes } from './http/smtp-allow-routes.ts';
+import { verifyRoutes } from './http/verify-routes.ts';
+import { VerifyJobs } from './http/verify-jobs.ts';
+import { SmtpAllowList } from './catalog/smtp-allow-list.ts';
 import { acquireWriterLock } from './process-lock.ts';
 import { OpsAlerts } from './ops-alerts.ts';
 import { startReplicationJob, DEFAULT_REPLICATION_INTERVAL_MS, DEFAULT_REHASH_EVERY } from '../vault/replication.ts';
@@ -117,6 +122,7 @@ export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest
     vault: core.vault, ledger: core.ledger, pool, metrics, log: core.log, clock: opts.clock,
     classify: retention.classify,
     maxMessageBytes: core.config.maxMessageBytes,
+    receiveBufferBytes: core.config.ingestBufferBytes,
     afterCommit: (sha256, raw) => {
       core.events.emit('ingested');
       if (raw) indexer.remember(sha256, raw);
@@ -172,6 +178,9 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
   const tokens = new IngestTokens(core.catalog);
   const auth = createAuth({ catalog: core.catalog, ledger: core.ledger, log, config, keyring: core.vault.keyring, clock: opts.clock, bcryptCost: opts.bcryptCost });
   const guard = { authorize: auth.authorize, audit: auth.audit };
+  // Configured CIDRs plus the ones admins manage in the catalog; the receiver asks it per connection.
+  const allowList = new SmtpAllowList(core.catalog, config.smtpAllow);
+  const verifyJobs = new VerifyJobs({ vault: core.vault, sodium: core.sodium, ledger: core.ledger, log, clock: opts.clock ?? systemClock });
   const ops = new OpsAlerts(auth.alerts, opts.clock ?? systemClock, { ingestPerMinute: config.alertIngestPerMinute });
   core.events.on('region-error', (region: string, op: string, err: unknown) => ops.regionError(region, op, err));
   core.events.on('ingested', () => ops.ingested());
@@ -186,14 +195,21 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
       searchRoutes({ index: core.index, ...guard }),
       messageRoutes({ index: core.index, vault: core.vault, ledger: core.ledger, messageKey, ...guard }),
       retentionRoutes({ retention: ingest.retention, ...guard }),
+      holdPreviewRoutes({ retention: ingest.retention, index: core.index, ledger: core.ledger, indexCaughtUp: () => indexer.caughtUp(), ...guard }),
       discoveryRoutes({ discovery, ...guard }),
+      verifyRoutes({ jobs: verifyJobs, ...guard }),
+      smtpAllowRoutes({ allowList, clock: opts.clock ?? systemClock, ...guard }),
     ],
     log, registry: core.registry,
     journal: { pipeline, metrics, maxMessageBytes: config.maxMessageBytes, checkToken: (t: string) => tokens.check(t) },
-    health: () => health(core, indexer),
+    health: componentHealth({
+      regions: core.vault.regions, ledgerHealthy: () => core.ledger.healthy, indexLag: () => indexer.lag(),
+      smtp: () => ({ listening: smtp.server.listening, allowEntries: allowList.configured.length + allowList.entries().length }),
+      replication: () => replication.lastReport,
+    }),
   });
-  const http: Server = tls ? createHttpsServer(tls, app) : createHttpServer(app);
-  const smtp = createSmtpReceiver({ pipeline, allow: parseAllowList(config.smtpAllow), maxMessageBytes: config.maxMessageBytes, metrics, log, hostname: config.hostname, tls });
+  const http: Server = tls ? createHttpsServer({ ...tls, ...httpServerLimits(config.httpTimeouts) }, app) : createHttpServer(httpServerLimits(config.httpTimeouts), app);
+  const smtp = createSmtpReceiver({ pipeline, allow: allowList, maxMessageBytes: config.maxMessageBytes, metrics, log, hostname: config.hostname, tls, maxClients: config.smtpMaxClients });
   await listen(http, config.httpPort, config.bind);
   await new Promise<void>((resolve, reject) => {
     smtp.once('error', reject);
@@ -211,33 +227,11 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
       await auth.close();
       await discovery.close(); // waits for a running export
       await replication.stop();
+      await verifyJobs.close();
       await ingest.close();
       await core.close();
     },
   };
-}
-
-async function health(core: Core, indexer: Indexer): Promise<Record<string, ComponentState>> {
-  const out: Record<string, ComponentState> = {};
-  await Promise.all(
-    core.vault.regions.map(async (r) => {
-      try {
-        await r.ping();
-        out[`region_${r.region}`] = { status: 'ok' };
-      } catch (err) {
-        out[`region_${r.region}`] = { status: 'down', error: describe(err) };
-      }
-    }),
-  );
-  out.ledger = core.ledger.healthy ? { status: 'ok' } : { status: 'down', error: 'a ledger block is not yet in every region' };
-  const sorted: Record<string, ComponentState> = {};
-  for (const k of Object.keys(out).sort()) sorted[k] = out[k];
-  try {
-    sorted.index = { status: 'ok', lag: await indexer.lag() };
-  } catch (err) {
-    sorted.index = { status: 'down', error: describe(err) };
-  }
-  return sorted;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -117,7 +117,7 @@ describe('ingest over SMTP and HTTP', () => {
     const res = await fetch(`${s.httpUrl}/api/v1/health`);
     assert.equal(res.status, 200);
     const body = (await res.json()) as { components: Record<string, { status: string }> };
-    assert.deepEqual(Object.keys(body.components).sort(), ['index', 'ledger', 'region_a', 'region_b']);
+    assert.deepEqual(Object.keys(body.components).sort(), ['index', 'ledger', 'region_a', 'region_b', 'replication', 'smtp']);
   });
 
   it('exposes Prometheus metrics for ingest volume and refusals', async () => {

@@ -24,6 +24,7 @@ export const POLICY = {
   'rules.manage': ['admin'],
   'alerts.read': ['admin'],
   'alerts.manage': ['admin'],
+  'smtp.manage': ['admin'],
   // legal: discovery inside matters
   search: ['legal'],
   'message.read': ['legal'],

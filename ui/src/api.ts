@@ -9,7 +9,8 @@ export interface ApiErrorBody {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+  /** `body`: the parsed answer, for the few that carry data with an error status (health's 503). */
+  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}, readonly body?: unknown) {
     super(message);
   }
 }
@@ -70,7 +71,7 @@ export async function request(path: string, init: RequestInit2 = {}): Promise<Re
     }
     if (res.status === 401) for (const l of unauthorisedListeners) l(res.status);
     const e = body.error;
-    throw new ApiError(res.status, e?.code ?? 'http_' + res.status, e?.message ?? res.statusText, e?.details ?? {});
+    throw new ApiError(res.status, e?.code ?? 'http_' + res.status, e?.message ?? res.statusText, e?.details ?? {}, body);
   }
   return res;
 }
