@@ -1,15 +1,18 @@
-// Search benchmark: loads N generated archive documents straight into the SQLite index adapter
-// (indexing rate), then times a fixed mix of discovery queries (p50/p95/p99 per kind and
-// overall) and reports the index size on disk per message. Documents are generated as they are
-// loaded, so 1M documents never sit in memory together.
+// Search benchmark: loads N generated archive documents straight into an index adapter (SQLite
+// by default; --index es: a real Elasticsearch node, started by test/services/ unless --es-url
+// names one), reports the indexing rate, then times a fixed mix of discovery queries
+// (p50/p95/p99 per kind and overall) and reports the index size on disk per message. Documents
+// are generated as they are loaded, so 1M documents never sit in memory together.
 //
-//   node --import tsx bench/search.ts [--docs 100000] [--queries 50] [--batch 1000] [--dir /path] [--keep]
+//   node --import tsx bench/search.ts [--docs 100000] [--queries 50] [--batch 1000] [--index sqlite|es]
+//                                     [--es-url http://127.0.0.1:9200] [--dir /path] [--keep]
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSqliteIndex, parseQuery, type IndexDocument, type SearchIndex, type SearchOptions } from '../search/index.ts';
+import { createElasticsearchIndex, createSqliteIndex, parseQuery, type IndexDocument, type SearchIndex, type SearchOptions } from '../search/index.ts';
+import { startElasticsearch } from '../test/services/elasticsearch.ts';
 import { rng } from './corpus.ts';
 
 export interface LatencyFigures {
@@ -21,7 +24,11 @@ export interface LatencyFigures {
   meanTotal: number;
 }
 
+/** sqlite: the embedded adapter (a file); es: the Elasticsearch adapter on a real node. */
+export type SearchBackend = 'sqlite' | 'es';
+
 export interface SearchFigures {
+  backend: SearchBackend;
   docs: number;
   indexing: { seconds: number; docsPerSec: number; wallSeconds: number; batch: number };
   index: { bytes: number; bytesPerMessage: number };
@@ -46,29 +53,84 @@ export interface SearchBenchOptions {
   queriesPerKind?: number;
   /** Documents per add() (default 1000). */
   batch?: number;
-  /** Where the index file goes (default: a temporary directory, removed afterwards). */
+  /** Which adapter (default sqlite). */
+  index?: SearchBackend;
+  /** es: a node to use (its index `stele-bench-<time>` is deleted afterwards unless keep); default: start one. */
+  esUrl?: string;
+  /** sqlite: where the index file goes (default: a temporary directory, removed afterwards). */
   dir?: string;
   keep?: boolean;
   seed?: number;
   log?: (line: string) => void;
 }
 
-export async function benchSearch(opts: SearchBenchOptions): Promise<SearchFigures> {
-  const log = opts.log ?? (() => {});
+/** Where the bench's index lives, per adapter: how to open it, size it after loading, and clean up. */
+interface BenchTarget {
+  open(): Promise<SearchIndex>;
+  /** After loading: settles the index (SQLite: closed and reopened; ES: refreshed, flushed) and sizes it. */
+  settle(index: SearchIndex): Promise<{ index: SearchIndex; bytes: number }>;
+  dispose(): Promise<void>;
+}
+
+async function sqliteTarget(opts: SearchBenchOptions): Promise<BenchTarget> {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'stele-bench-search-')));
   const path = join(dir, 'index.db');
+  return {
+    open: () => createSqliteIndex({ path }),
+    async settle(index) {
+      await index.close(); // checkpoints the WAL into the file, so its size is the index's size
+      const bytes = await fileBytes(path);
+      return { index: await createSqliteIndex({ path }), bytes };
+    },
+    dispose: async () => {
+      if (!opts.keep && !opts.dir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function esTarget(opts: SearchBenchOptions): Promise<BenchTarget> {
+  // Give a node the bench starts what compose.yaml gives production (2 GB heap).
+  const node = opts.esUrl ? null : await startElasticsearch({ heap: process.env.STELE_ES_HEAP ?? '2g' });
+  if (!opts.esUrl && !node) throw new Error('Elasticsearch could not be started (see the warning above)');
+  const url = opts.esUrl ?? node!.url;
+  const name = `stele-bench-${Date.now()}`;
+  const call = async (method: string, path: string) => {
+    const res = await fetch(`${url.replace(/\/$/, '')}/${path}`, { method });
+    if (!res.ok && res.status !== 404) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, any>>;
+  };
+  return {
+    open: () => createElasticsearchIndex({ url, index: name }),
+    async settle(index) {
+      // Searchable and on disk: what a node serving queries has. Segments are left as merged so
+      // far, as they would be under ongoing ingest (no force-merge).
+      await call('POST', `${name}/_refresh`);
+      await call('POST', `${name}/_flush`);
+      const stats = await call('GET', `${name}/_stats/store`);
+      return { index, bytes: Number(stats._all?.primaries?.store?.size_in_bytes ?? 0) };
+    },
+    async dispose() {
+      if (node) await node.stop();
+      else if (!opts.keep) for (const idx of [name, `${name}-meta`]) await call('DELETE', idx);
+    },
+  };
+}
+
+export async function benchSearch(opts: SearchBenchOptions): Promise<SearchFigures> {
+  const log = opts.log ?? (() => {});
+  const backend = opts.index ?? 'sqlite';
+  const target = backend === 'es' ? await esTarget(opts) : await sqliteTarget(opts);
   try {
     const gen = new DocumentGenerator(opts.seed ?? 1, opts.docs);
-    let index = await createSqliteIndex({ path });
     const batch = opts.batch ?? DEFAULT_BATCH;
-    const load = await loadDocuments(index, gen, opts.docs, batch, log);
-    await index.close(); // checkpoints the WAL into the file, so its size is the index's size
-    const bytes = await fileBytes(path);
-    index = await createSqliteIndex({ path });
+    const loaded = await target.open();
+    const load = await loadDocuments(loaded, gen, opts.docs, batch, log);
+    const { index, bytes } = await target.settle(loaded);
     try {
       const cases = await buildCases(index, gen.samples, opts.queriesPerKind ?? 50);
       const { perKind, overall } = await runCases(index, cases, log);
       return {
+        backend,
         docs: opts.docs,
         indexing: { ...load, docsPerSec: opts.docs / load.seconds, batch },
         index: { bytes, bytesPerMessage: bytes / opts.docs },
@@ -80,7 +142,7 @@ export async function benchSearch(opts: SearchBenchOptions): Promise<SearchFigur
       await index.close();
     }
   } finally {
-    if (!opts.keep && !opts.dir) await rm(dir, { recursive: true, force: true });
+    await target.dispose();
   }
 }
 
@@ -346,7 +408,8 @@ export class DocumentGenerator {
 }
 
 function printFigures(f: SearchFigures): void {
-  console.log(`machine: ${f.machine}`);
+  console.log(`machine: ${f.machine}; load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`index: ${f.backend === 'es' ? 'Elasticsearch adapter (one real node)' : 'SQLite FTS5 adapter'}`);
   console.log(`documents: ${f.docs}; indexing ${f.indexing.docsPerSec.toFixed(0)} docs/s in add() ` +
     `(batches of ${f.indexing.batch}; ${f.indexing.wallSeconds.toFixed(0)} s wall with generation)`);
   console.log(`index on disk: ${(f.index.bytes / 1e6).toFixed(0)} MB, ${(f.index.bytesPerMessage / 1024).toFixed(2)} KiB per message`);
@@ -360,10 +423,15 @@ function printFigures(f: SearchFigures): void {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
-    options: { docs: { type: 'string', default: '100000' }, queries: { type: 'string', default: '50' }, batch: { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' } },
+    options: {
+      docs: { type: 'string', default: '100000' }, queries: { type: 'string', default: '50' }, batch: { type: 'string' },
+      index: { type: 'string', default: 'sqlite' }, 'es-url': { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' },
+    },
   });
+  if (values.index !== 'sqlite' && values.index !== 'es') throw new Error(`--index must be sqlite or es, not ${values.index}`);
   const f = await benchSearch({
-    docs: Number(values.docs), queriesPerKind: Number(values.queries), batch: values.batch ? Number(values.batch) : undefined, dir: values.dir, keep: values.keep,
+    docs: Number(values.docs), queriesPerKind: Number(values.queries), batch: values.batch ? Number(values.batch) : undefined,
+    index: values.index, esUrl: values['es-url'], dir: values.dir, keep: values.keep,
     log: (l) => process.stderr.write(`${l}\n`),
   });
   printFigures(f);

@@ -25,6 +25,11 @@ const READY_TIMEOUT_MS = 180_000;
 /** Heap of the test node; ES wants -Xms equal to -Xmx. STELE_ES_HEAP overrides (e.g. 512m). */
 const HEAP = process.env.STELE_ES_HEAP ?? '1g';
 
+export interface ElasticsearchStartOptions {
+  /** JVM heap, e.g. '2g' (the benchmarks give the node what compose.yaml gives it). Default HEAP. */
+  heap?: string;
+}
+
 /** Unpacks the distribution into the cache if it is not there yet; returns its home directory. */
 export async function installElasticsearch(): Promise<string> {
   const installDir = join(STELE_CACHE_DIR, `elasticsearch-${ES_VERSION}`);
@@ -57,7 +62,7 @@ export async function installElasticsearch(): Promise<string> {
  * One Elasticsearch node bound to 127.0.0.1, ready (cluster health yellow or green) when this
  * resolves. Returns null (after a loud warning) when it cannot be started outside CI; throws in CI.
  */
-export async function startElasticsearch(): Promise<ElasticsearchNode | null> {
+export async function startElasticsearch(opts: ElasticsearchStartOptions = {}): Promise<ElasticsearchNode | null> {
   let run: string | undefined;
   let service: Service | undefined;
   try {
@@ -104,7 +109,7 @@ export async function startElasticsearch(): Promise<ElasticsearchNode | null> {
             ES_JAVA_HOME: javaHome,
             ES_PATH_CONF: conf,
             ES_TMPDIR: join(run, 'tmp'),
-            ES_JAVA_OPTS: `-Xms${HEAP} -Xmx${HEAP}`,
+            ES_JAVA_OPTS: `-Xms${opts.heap ?? HEAP} -Xmx${opts.heap ?? HEAP}`,
           },
         },
       );
