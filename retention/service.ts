@@ -101,6 +101,11 @@ export class Retention {
 
   // holds
   holds(status?: Hold['status']): Hold[] { return this.store.holds(status); }
+  /** The holds with how many messages each covers now (the list screen shows both). */
+  holdsWithCounts(status?: Hold['status']): Array<Hold & { messages: number }> {
+    const counts = this.store.heldCounts();
+    return this.store.holds(status).map((h) => ({ ...h, messages: counts.get(h.id) ?? 0 }));
+  }
   hold(id: string): Hold & { messages: number } {
     const h = this.store.hold(id);
     if (!h) throw new SteleError('not_found', `no hold ${id}`);

@@ -124,6 +124,12 @@ export class RetentionStore {
     return (this.sql('SELECT sha256 FROM message_holds WHERE hold_id = ? ORDER BY sha256').all(holdId) as Row[]).map((r) => String(r.sha256));
   }
 
+  /** Messages each hold covers, in one pass over the (hold_id, sha256) primary key; holds covering none are absent. */
+  heldCounts(): Map<string, number> {
+    const rows = this.sql('SELECT hold_id, count(*) AS n FROM message_holds GROUP BY hold_id').all() as Row[];
+    return new Map(rows.map((r) => [String(r.hold_id), Number(r.n)]));
+  }
+
   holdCount(sha256: string): number {
     return Number((this.sql('SELECT count(*) AS n FROM message_holds WHERE sha256 = ?').get(sha256) as Row).n);
   }

@@ -69,7 +69,7 @@ export function retentionRoutes(deps: RetentionRouteDeps): Router {
     json(res, job);
   }));
 
-  r.get('/api/v1/holds', can('holds.read'), h(async (_q, res) => json(res, { holds: ret.holds() })));
+  r.get('/api/v1/holds', can('holds.read'), h(async (_q, res) => json(res, { holds: ret.holdsWithCounts() })));
   r.get('/api/v1/holds/:id', can('holds.read'), h(async (req, res) => json(res, ret.hold(id(req)))));
   r.post('/api/v1/holds', can('holds.manage'), h(async (req, res) => json(res, await ret.placeHold(parse(holdInput, req.body, 'body'), actor(req)), 201)));
   r.patch('/api/v1/holds/:id', can('holds.manage'), h(async (req, res) => json(res, await ret.changeHold(id(req), parse(holdChange, req.body, 'body'), actor(req)))));

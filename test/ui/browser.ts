@@ -40,13 +40,27 @@ export interface UiPage {
   foreignRequests(): string[];
   /** Console errors and uncaught page errors. */
   errors: string[];
-  screenshot(name: string): Promise<string>;
+  /**
+   * Saves test-results/screenshots/<name>.png: the whole page, except when the page shows an
+   * iframe (or fullPage is false), then the viewport: Chromium paints sandboxed iframes blank
+   * in full-page captures (it resizes the view, and the frame's content is not repainted).
+   */
+  screenshot(name: string, opts?: { fullPage?: boolean }): Promise<string>;
   close(): Promise<void>;
 }
 
+export interface OpenPageOptions {
+  /** Default 1366x800, the laptop the UI is laid out for. */
+  viewport?: { width: number; height: number };
+  /** Lets a test inject its own script (axe-core) past the UI's CSP; never for journeys. */
+  bypassCSP?: boolean;
+}
+
 /** A fresh browser context (own cookies) on the server at origin, laptop-sized. */
-export async function openPage(browser: Browser, origin: string): Promise<UiPage> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, baseURL: origin, acceptDownloads: true });
+export async function openPage(browser: Browser, origin: string, opts: OpenPageOptions = {}): Promise<UiPage> {
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1366, height: 800 }, baseURL: origin, acceptDownloads: true, bypassCSP: opts.bypassCSP ?? false,
+  });
   const page = await context.newPage();
   const requests: string[] = [];
   const errors: string[] = [];
@@ -58,10 +72,11 @@ export async function openPage(browser: Browser, origin: string): Promise<UiPage
   return {
     page, context, requests, errors,
     foreignRequests: () => requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:') && !u.startsWith('blob:') && u !== 'about:srcdoc' && u !== 'about:blank'),
-    async screenshot(name) {
+    async screenshot(name, opts = {}) {
       mkdirSync(SCREENSHOT_DIR, { recursive: true });
       const path = join(SCREENSHOT_DIR, `${name}.png`);
-      await page.screenshot({ path, fullPage: true });
+      const fullPage = opts.fullPage ?? (await page.locator('iframe').count()) === 0;
+      await page.screenshot({ path, fullPage });
       return path;
     },
     close: () => context.close(),

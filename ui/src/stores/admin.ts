@@ -43,6 +43,15 @@ export interface Alert {
   acknowledgedAt: string | null;
 }
 
+/** A matter as the admin sees it: names and members only, never its contents. */
+export interface AdminMatter {
+  id: string;
+  name: string;
+  members: readonly string[];
+  createdBy: string;
+  createdAt: string;
+}
+
 export interface BlockedAddress {
   address: string;
   failures: number;
@@ -65,6 +74,7 @@ export const useAdmin = defineStore('admin', () => {
   const alerts = ref<Alert[]>([]);
   const blocked = ref<BlockedAddress[]>([]);
   const health = ref<{ status: string; components: Record<string, ComponentState> } | null>(null);
+  const matters = ref<AdminMatter[]>([]);
 
   // --- people ---
   async function loadUsers(): Promise<void> {
@@ -102,6 +112,17 @@ export const useAdmin = defineStore('admin', () => {
 
   async function setRequiredRoles(roles: Role[]): Promise<void> {
     requiredRoles.value = (await api<{ requiredRoles: Role[] }>('/api/v1/mfa-policy', { method: 'PUT', json: { requiredRoles: roles } })).requiredRoles;
+  }
+
+  // --- matter members (users.manage: membership is people management, not matter content) ---
+  async function loadMatters(): Promise<void> {
+    matters.value = (await api<{ matters: AdminMatter[] }>('/api/v1/admin/matters')).matters;
+  }
+
+  async function setMatterMembers(id: string, members: readonly string[]): Promise<AdminMatter> {
+    const answer = await api<{ id: string; name: string; members: string[] }>(`/api/v1/admin/matters/${encodeURIComponent(id)}/members`, { method: 'PUT', json: { members } });
+    matters.value = matters.value.map((m) => (m.id === id ? { ...m, members: answer.members } : m));
+    return matters.value.find((m) => m.id === id)!;
   }
 
   // --- ingest tokens ---
@@ -173,8 +194,8 @@ export const useAdmin = defineStore('admin', () => {
   return {
     users: readonly(users), requiredRoles: readonly(requiredRoles), tokens: readonly(tokens),
     allowConfigured: readonly(allowConfigured), allowEntries: readonly(allowEntries),
-    alerts: readonly(alerts), blocked: readonly(blocked), health: readonly(health),
-    loadUsers, createUser, updateUser, resetPassword, resetTotp, revokeSessions, setRequiredRoles,
+    alerts: readonly(alerts), blocked: readonly(blocked), health: readonly(health), matters: readonly(matters),
+    loadUsers, createUser, updateUser, resetPassword, resetTotp, revokeSessions, setRequiredRoles, loadMatters, setMatterMembers,
     loadTokens, createToken, revokeToken, loadAllowList, addAllowed, removeAllowed,
     loadAlerts, acknowledge, unblock, loadHealth,
   };

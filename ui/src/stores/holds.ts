@@ -24,7 +24,7 @@ export interface Hold {
   createdAt: string;
   releasedBy?: string;
   releasedAt?: string;
-  /** Messages the hold covers now (from GET /holds/:id); undefined until loaded. */
+  /** Messages the hold covers now (GET /holds and GET /holds/:id both answer it). */
   messages?: number;
 }
 
@@ -52,10 +52,9 @@ export const useHolds = defineStore('holds', () => {
   async function load(): Promise<void> {
     loading.value = true;
     try {
+      // The list answer carries each hold's count (one GROUP BY on the server).
       const { holds } = await api<{ holds: Hold[] }>('/api/v1/holds');
-      // The list answer has no counts; one detail each (holds are few, tens not thousands).
-      const counted = await Promise.all(holds.map((h) => api<Hold>(`/api/v1/holds/${encodeURIComponent(h.id)}`)));
-      list.value = counted.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      list.value = [...holds].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
     } finally {
       loading.value = false;
     }

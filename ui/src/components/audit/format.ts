@@ -1,11 +1,11 @@
-// Wording for the audit screens: times to the second (an audit trail is read to the second),
+// Wording for the audit screens: times to the second with their zone (an audit trail is read to the second),
 // the event data as short "key: value" pairs, and a finding's place.
 
 export function stamp(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
 }
 
 /** The data of an entry without the address and session (shown in their own column). */

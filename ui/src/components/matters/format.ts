@@ -1,11 +1,11 @@
 // Shared wording for matters and holds screens: dates people read, sizes, plurals.
 
-/** "4 Dec 2026, 16:37" in the reader's locale; the ISO value goes in a <time> element beside it. */
+/** "4 Dec 2026, 16:37 UTC" in the reader's locale and zone, the zone named (a legal record must not leave it to guess). */
 export function when(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
 }
 
 export function bytes(n: number): string {
