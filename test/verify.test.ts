@@ -7,6 +7,8 @@ import { chmod, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { messageKey } from '../ingest/index.ts';
 import { loadOrCreateKeyring, loadSodium } from '../vault/index.ts';
+import { LedgerMirror } from '../vault/ledger/mirror.ts';
+import { VAULT_REPAIRED } from '../vault/replication.ts';
 import { seal, unseal } from '../vault/seal.ts';
 import { buildMail } from './fixtures/mail.ts';
 import { journalHttp, removeDir, runCli, startTestStele, type TestStele } from './harness.ts';
@@ -71,7 +73,7 @@ describe('stele verify', () => {
     assert.equal((await verify('--repair')).code, 0);
   });
 
-  it('finds a ledger entry edited by someone holding the keys, in the region where it happened', async () => {
+  it('finds a ledger entry edited by someone holding the keys, in the region where it happened, and restores the block from the other', async () => {
     const keyring = (await loadOrCreateKeyring(join(dataDir, 'keys'))).keyring;
     const sodium = await loadSodium();
     const key = 'ledger/blocks/000000000003';
@@ -82,10 +84,20 @@ describe('stele verify', () => {
     const original = await readFile(file);
     await chmod(file, 0o644);
     await writeFile(file, Buffer.concat([original.subarray(0, headerLength(original)), seal(sodium, keyring, key, Buffer.from(edited))]));
-    const found = await verify();
-    assert.equal(found.code, 1);
-    assert.ok(found.report.findings.some((f) => f.kind === 'chain_break' && f.region === 'b' && f.seq === 3), JSON.stringify(found.report.findings));
-    await writeFile(file, original);
+    try {
+      const found = await verify();
+      assert.equal(found.code, 1);
+      assert.ok(found.report.findings.some((f) => f.kind === 'chain_break' && f.region === 'b' && f.seq === 3 && f.key === key), JSON.stringify(found.report.findings));
+      assert.ok(found.report.findings.every((f) => f.region === 'b'), 'region a is intact');
+      // Region a's copy of the block verifies (its chain is whole), so it is the one copied back.
+      const fixed = await verify('--repair');
+      assert.equal(fixed.code, 0, JSON.stringify(fixed.report));
+      assert.deepEqual(await readFile(file), original, 'restored byte-identical');
+      assert.deepEqual(repairEvents(key).map((e) => [e.actor, e.data.region, e.data.from, e.data.finding]), [['system:verify', 'b', 'a', 'chain_break']]);
+    } finally {
+      await chmod(file, 0o644);
+      await writeFile(file, original);
+    }
   });
 
   it('finds the newest ledger block removed from both regions (the signed checkpoint covers it)', async () => {
@@ -98,12 +110,9 @@ describe('stele verify', () => {
     assert.equal((await verify()).code, 0);
   });
 
-  // TODO (reported): openCore's Ledger.open() copies a ledger block or checkpoint one region lacks
-  // back from the other before verify looks (meant for blocks a crash left half-written), so
-  // `stele verify` heals the removal silently: no finding, and no vault.repaired on the ledger.
-  const SILENT_HEAL = 'stele verify opens the ledger, which silently re-copies missing blocks and checkpoints';
-
-  it('finds a ledger block removed from one region only, and restores it from the other', { todo: SILENT_HEAL }, async () => {
+  // A block absent in one region, older than the newest, cannot be a write a crash cut short
+  // (a block lands everywhere before the next is written): opening the ledger leaves it to verify.
+  it('finds a ledger block removed from one region only, and restores it from the other', async () => {
     const key = 'ledger/blocks/000000000002';
     await rename(objectFile('a', key), join(dataDir, 'removed-block'));
     const found = await verify();
@@ -113,16 +122,23 @@ describe('stele verify', () => {
     const fixed = await verify('--repair');
     assert.equal(fixed.code, 0, JSON.stringify(fixed.report));
     assert.deepEqual(await readFile(objectFile('a', key)), await readFile(objectFile('b', key)), 'restored byte-identical');
+    assert.deepEqual(repairEvents(key).map((e) => [e.actor, e.data.region, e.data.from, e.data.finding]), [['system:verify', 'a', 'b', 'missing']]);
     assert.equal((await verify()).code, 0);
   });
 
-  it('finds a checkpoint deleted from one region and restores it', { todo: SILENT_HEAL }, async () => {
+  // A checkpoint absent in one region is what a checkpoint write interrupted (or failed) there
+  // leaves, so opening the ledger completes it; the copy is on the ledger and in verify's report.
+  it('finds a checkpoint deleted from one region and restores it', async () => {
     const key = await newestCheckpoint();
     await rename(objectFile('b', key), join(dataDir, 'removed-checkpoint'));
     const found = await verify();
     assert.deepEqual(found.report.findings.map((f) => [f.kind, f.region, f.key]), [['missing', 'b', key]]);
+    assert.deepEqual(repairEvents(key).map((e) => [e.actor, e.data.region, e.data.from, e.data.at]), [['system:ledger', 'b', 'a', 'open']]);
+    assert.deepEqual(await readFile(objectFile('b', key)), await readFile(objectFile('a', key)), 'restored byte-identical');
     assert.equal((await verify('--repair')).code, 0);
-    assert.equal((await verify()).code, 0);
+    const again = await verify();
+    assert.equal(again.code, 0);
+    assert.deepEqual(again.report.findings, [], 'the copy made at open is reported by the run that made it, not by every run');
   });
 
   it('finds a forged checkpoint (its signature does not verify) in the region where it was planted', async () => {
@@ -141,10 +157,7 @@ describe('stele verify', () => {
     await writeFile(file, original);
   });
 
-  // TODO (reported): vault/verify.ts repair() copies only 'missing' and 'mismatch' findings; a
-  // forged checkpoint or an edited block in one region, whose other region is intact, is found
-  // but left for a person although the good copy is right there.
-  it('repairs a forged checkpoint from the other region', { todo: 'verify --repair does not restore checkpoint_invalid findings' }, async () => {
+  it('repairs a forged checkpoint from the other region', async () => {
     const key = await newestCheckpoint();
     const file = objectFile('b', key);
     const original = await readFile(file);
@@ -155,16 +168,16 @@ describe('stele verify', () => {
     try {
       const fixed = await verify('--repair');
       assert.equal(fixed.code, 0, JSON.stringify(fixed.report.findings));
+      assert.deepEqual(fixed.report.repaired?.map((f) => [f.kind, f.region, f.key]), [['checkpoint_invalid', 'b', key]]);
       assert.deepEqual(await readFile(file), original);
+      assert.deepEqual(repairEvents(key).map((e) => [e.actor, e.data.region, e.data.from, e.data.finding]), [['system:verify', 'b', 'a', 'checkpoint_invalid']]);
     } finally {
       await chmod(file, 0o644);
       await writeFile(file, original);
     }
   });
 
-  // TODO (reported): vault/verify.ts verifyCheckpoints() calls decodeCheckpoint (JSON.parse)
-  // outside a try, so one unreadable checkpoint makes verify exit with a stack trace, no report.
-  it('reports a checkpoint overwritten with garbage as a finding, not a crash', { todo: 'verify throws on an unparsable checkpoint' }, async () => {
+  it('reports a checkpoint overwritten with garbage as a finding, not a crash', async () => {
     const key = await newestCheckpoint();
     const file = objectFile('a', key);
     const original = await readFile(file);
@@ -174,11 +187,47 @@ describe('stele verify', () => {
       const r = await runCli(['verify', '--json'], env());
       assert.equal(r.code, 1, r.stderr.slice(0, 300));
       const report = JSON.parse(r.stdout) as Report;
-      assert.ok(report.findings.some((f) => f.region === 'a' && f.key === key), JSON.stringify(report.findings));
+      assert.deepEqual(report.findings.map((f) => [f.kind, f.region, f.key]), [['checkpoint_invalid', 'a', key]]);
     } finally {
       await writeFile(file, original);
     }
   });
+
+  it('reports, and leaves alone, a checkpoint forged in both regions (no good copy to repair from)', async () => {
+    const key = await newestCheckpoint();
+    const originals = new Map<string, Buffer>();
+    for (const r of ['a', 'b']) {
+      const file = objectFile(r, key);
+      const original = await readFile(file);
+      originals.set(r, original);
+      const h = headerLength(original);
+      const cp = JSON.parse(original.subarray(h).toString()) as { seq: number };
+      await chmod(file, 0o644);
+      await writeFile(file, Buffer.concat([original.subarray(0, h), Buffer.from(JSON.stringify({ ...cp, seq: cp.seq + 1 }))]));
+    }
+    try {
+      const forged = await readFile(objectFile('a', key));
+      const tried = await verify('--repair');
+      assert.equal(tried.code, 1);
+      assert.deepEqual(tried.report.findings.map((f) => [f.kind, f.region, f.key]), [['checkpoint_invalid', 'a', key], ['checkpoint_invalid', 'b', key]]);
+      assert.deepEqual(tried.report.repaired, []);
+      assert.deepEqual(await readFile(objectFile('a', key)), forged, 'nothing written over it');
+      assert.deepEqual(repairEvents(key), [], 'no repair recorded');
+    } finally {
+      for (const [r, original] of originals) await writeFile(objectFile(r, key), original);
+    }
+    assert.equal((await verify()).code, 0);
+  });
+
+  /** vault.repaired events about `key`, from the ledger's query mirror (the service is stopped). */
+  function repairEvents(key: string): Array<{ actor: string; data: Record<string, unknown> }> {
+    const mirror = new LedgerMirror(join(dataDir, 'ledger.db'));
+    try {
+      return mirror.query({ types: [VAULT_REPAIRED], subject: key });
+    } finally {
+      mirror.close();
+    }
+  }
 
   async function newestCheckpoint(): Promise<string> {
     const names = (await readdir(join(dataDir, 'vault', 'a', 'objects', 'ledger', 'checkpoints'))).sort();

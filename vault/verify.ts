@@ -1,15 +1,17 @@
 // `stele verify`: proves the ledger chain and its signed checkpoints in every region, and
 // re-reads every archived object in every region (it must open and hash to its address).
-// Reports typed findings, as restic's checker does, and with `repair` restores damaged or
-// missing copies from a healthy region, recording each repair on the ledger.
+// Reports typed findings, as restic's checker does, and with `repair` restores missing,
+// damaged, forged or edited copies from a region whose copy verifies, recording each on the ledger.
 import { createHash } from 'node:crypto';
 import { isSteleError } from '../core/errors.ts';
 import type { ObjectStore } from './port.ts';
 import { PERMANENT } from './port.ts';
 import type { Vault } from './regions.ts';
 import type { Sodium } from './sodium.ts';
-import { GENESIS, checkRun, checkpointSignatureValid, type LedgerEntry } from './ledger/chain.ts';
-import { BLOCK_PREFIX, CHECKPOINT_PREFIX, decodeBlock, decodeCheckpoint, listAcrossRegions } from './ledger/blocks.ts';
+import type { LedgerEntry } from './ledger/chain.ts';
+import { BLOCK_PREFIX, CHECKPOINT_PREFIX } from './ledger/blocks.ts';
+import { checkLedger, digestOf, type LedgerCheck, type LedgerCopy } from './ledger/check.ts';
+import type { LedgerRecovery } from './ledger/ledger.ts';
 
 /** Messages checked at once: enough to keep reads and CPU busy, few enough to bound memory (each holds its sealed and opened bytes). */
 const VERIFY_CONCURRENCY = 4;
@@ -19,6 +21,7 @@ export type FindingKind = 'missing' | 'mismatch' | 'orphan' | 'chain_break' | 'c
 export interface Finding {
   kind: FindingKind;
   region: string;
+  /** The object concerned; for a chain_break, the block the break was seen in. */
   key?: string;
   seq?: number;
   detail: string;
@@ -52,73 +55,29 @@ export interface VerifyOptions {
   /** Called for every repair so it is on the ledger; absent in read-only checks. */
   recordRepair?: (f: Finding, from: string) => Promise<void>;
   onProgress?: (done: number, total: number) => void;
+  /** What `Ledger.open()` copied back before this check (its `recovered`): reported as repaired `missing` findings. */
+  recovered?: readonly LedgerRecovery[];
 }
 
 export async function verifyArchive(opts: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
-  const findings: Finding[] = [];
-  const { entries, goodBlocks } = await verifyLedger(opts, findings);
-  await verifyCheckpoints(opts, entries, findings);
-  const { objects, bytes } = await verifyMessages(opts, entries, findings);
-  if (opts.repair) await repair(opts, findings, goodBlocks);
+  const findings: Finding[] = (opts.recovered ?? []).map(recoveredFinding);
+  const ledger = await checkLedger(opts.vault, opts.sodium, findings);
+  const { objects, bytes } = await verifyMessages(opts, ledger.entries, findings);
+  if (opts.repair) await repair(opts, findings, ledger);
   return {
     ok: findings.every((f) => f.repaired),
     findings,
-    entries: entries.length,
+    entries: ledger.entries.length,
     objects,
     bytes,
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-/** Reads every region's chain on its own; returns the entries of the best region. */
-async function verifyLedger(opts: VerifyOptions, findings: Finding[]): Promise<{ entries: LedgerEntry[]; goodBlocks: Map<string, string> }> {
-  const blocks = await listAcrossRegions(opts.vault, BLOCK_PREFIX);
-  const goodBlocks = new Map<string, string>(); // key -> a region with an intact copy
-  let best: LedgerEntry[] = [];
-  for (const store of opts.vault.regions) {
-    const entries: LedgerEntry[] = [];
-    for (const [key, regions] of blocks) {
-      if (!regions.has(store.region)) {
-        findings.push({ kind: 'missing', region: store.region, key, detail: 'ledger block absent in this region' });
-        continue;
-      }
-      try {
-        entries.push(...decodeBlock(opts.vault, key, await store.get(key)));
-        if (!goodBlocks.has(key)) goodBlocks.set(key, store.region);
-      } catch (err) {
-        findings.push({ kind: 'mismatch', region: store.region, key, detail: `ledger block unreadable: ${(err as Error).message}` });
-      }
-    }
-    const { problems } = checkRun(entries, { seq: 0, hash: GENESIS });
-    for (const p of problems) {
-      findings.push({ kind: 'chain_break', region: store.region, seq: p.seq, detail: p.kind === 'gap' ? `entries missing before seq ${p.seq}` : p.kind === 'bad_hash' ? `entry ${p.seq} was altered` : `entry ${p.seq} does not link to its predecessor` });
-    }
-    if (problems.length === 0 && entries.length >= best.length) best = entries;
-  }
-  return { entries: best, goodBlocks };
-}
-
-async function verifyCheckpoints(opts: VerifyOptions, entries: LedgerEntry[], findings: Finding[]): Promise<void> {
-  const bySeq = new Map(entries.map((e) => [e.seq, e.hash]));
-  const head = entries.length ? entries[entries.length - 1].seq : 0;
-  const cps = await listAcrossRegions(opts.vault, CHECKPOINT_PREFIX);
-  for (const [key, regions] of cps) {
-    for (const store of opts.vault.regions) {
-      if (!regions.has(store.region)) {
-        findings.push({ kind: 'missing', region: store.region, key, detail: 'checkpoint absent in this region' });
-        continue;
-      }
-      const cp = decodeCheckpoint(await store.get(key));
-      if (!checkpointSignatureValid(opts.sodium, cp, opts.vault.keyring.signing.publicKey)) {
-        findings.push({ kind: 'checkpoint_invalid', region: store.region, key, seq: cp.seq, detail: 'signature does not verify with the archive key' });
-      } else if (cp.seq > head) {
-        findings.push({ kind: 'chain_break', region: store.region, seq: cp.seq, detail: `ledger ends at ${head} but a signed checkpoint covers ${cp.seq}: entries were removed` });
-      } else if (bySeq.get(cp.seq) !== cp.hash) {
-        findings.push({ kind: 'checkpoint_invalid', region: store.region, key, seq: cp.seq, detail: 'checkpoint hash differs from the ledger' });
-      }
-    }
-  }
+/** A copy the ledger put back at start-up is reported, so a removal never heals unseen. */
+function recoveredFinding(r: LedgerRecovery): Finding {
+  return { kind: 'missing', region: r.region, key: r.key, detail: `${r.reason}; copied from region ${r.from} when the ledger was opened (vault.repaired on the ledger)`, repaired: true };
 }
 
 async function verifyMessages(opts: VerifyOptions, entries: LedgerEntry[], findings: Finding[]): Promise<{ objects: number; bytes: number }> {
@@ -179,36 +138,88 @@ async function checkObject(opts: VerifyOptions, store: ObjectStore, key: string,
   return { size: sealed.length };
 }
 
-/** Copies intact bytes over missing or damaged ones; orphans and chain breaks need a person. */
-async function repair(opts: VerifyOptions, findings: Finding[], goodBlocks: Map<string, string>): Promise<void> {
+/** Where a repair takes its bytes from: a region whose copy was proven good. */
+interface Source {
+  store: ObjectStore;
+  bytes: Buffer;
+}
+
+/**
+ * Copies proven-good bytes over missing, damaged, forged or edited copies, one ledger event per
+ * copy written. Orphans, and damage no region holds a good copy of, are left for a person.
+ */
+async function repair(opts: VerifyOptions, findings: Finding[], ledger: LedgerCheck): Promise<void> {
+  const restored = new Set<string>(); // `${region} ${key}` written in this pass
+  // Copies first: a chain break is often just a block missing or unreadable in that region.
+  const breaks = findings.filter((f) => f.kind === 'chain_break');
   for (const f of findings) {
-    if ((f.kind !== 'missing' && f.kind !== 'mismatch') || !f.key) continue;
-    const source = await findHealthy(opts, f, goodBlocks);
+    if (f.repaired || !f.key || f.kind === 'orphan' || f.kind === 'chain_break') continue;
+    const source = isLedgerKey(f.key) ? await goodLedgerCopy(opts, f.key, f.region, ledger) : await healthyMessage(opts, f.key, f.region);
     if (!source) continue;
-    const target = opts.vault.regions.find((r) => r.region === f.region)!;
-    const info = await source.store.head(f.key);
-    const lock = { retainUntil: info?.retainUntil ?? PERMANENT, legalHold: info?.legalHold ?? false };
-    if (f.kind === 'missing') await target.put(f.key, source.bytes, lock);
-    else await target.restore(f.key, source.bytes, lock);
+    await writeCopy(opts, f.key, f.region, source, f.kind === 'missing');
+    restored.add(`${f.region} ${f.key}`);
     f.repaired = true;
     await opts.recordRepair?.(f, source.store.region);
   }
+  for (const f of breaks) await mendChain(opts, f, ledger, restored);
 }
 
-async function findHealthy(opts: VerifyOptions, f: Finding, goodBlocks: Map<string, string>): Promise<{ store: ObjectStore; bytes: Buffer } | null> {
-  for (const store of opts.vault.regions) {
-    if (store.region === f.region) continue;
+/** Restores the blocks a chain break may lie in, where this region's copy differs from a good one. */
+async function mendChain(opts: VerifyOptions, f: Finding, ledger: LedgerCheck, restored: Set<string>): Promise<void> {
+  for (const key of ledger.suspects.get(f) ?? []) {
+    if (restored.has(`${f.region} ${key}`)) {
+      f.repaired = true;
+      continue;
+    }
+    const mine = ledger.copies.get(key)?.get(f.region);
+    if (!mine || mine.good) continue; // absent or unreadable: its own finding; good: not here
+    const source = await goodLedgerCopy(opts, key, f.region, ledger);
+    if (!source) continue;
+    await writeCopy(opts, key, f.region, source, false);
+    restored.add(`${f.region} ${key}`);
+    f.repaired = true;
+    await opts.recordRepair?.({ ...f, key }, source.store.region);
+  }
+}
+
+const isLedgerKey = (key: string) => key.startsWith(BLOCK_PREFIX) || key.startsWith(CHECKPOINT_PREFIX);
+
+/** A copy of a block or checkpoint that verified in another region and differs from the target's. */
+async function goodLedgerCopy(opts: VerifyOptions, key: string, target: string, ledger: LedgerCheck): Promise<Source | null> {
+  const copies = ledger.copies.get(key) ?? new Map<string, LedgerCopy>();
+  const mine = copies.get(target);
+  for (const [region, copy] of copies) {
+    if (region === target || !copy.good || copy.digest === mine?.digest) continue;
+    const store = opts.vault.regions.find((r) => r.region === region)!;
     try {
-      const bytes = await store.get(f.key!);
-      if (f.key!.startsWith(BLOCK_PREFIX) || f.key!.startsWith(CHECKPOINT_PREFIX)) {
-        if (f.key!.startsWith(BLOCK_PREFIX) && goodBlocks.get(f.key!) !== store.region) decodeBlock(opts.vault, f.key!, bytes);
-        return { store, bytes };
-      }
-      const sha = f.key!.slice(f.key!.lastIndexOf('/') + 1);
-      if (!('kind' in (await checkObject(opts, store, f.key!, sha)))) return { store, bytes };
+      const bytes = await store.get(key);
+      if (digestOf(bytes) === copy.digest) return { store, bytes }; // unchanged since it was checked
+    } catch {
+      // unreadable now; try the next region
+    }
+  }
+  return null;
+}
+
+async function healthyMessage(opts: VerifyOptions, key: string, target: string): Promise<Source | null> {
+  const sha = key.slice(key.lastIndexOf('/') + 1);
+  for (const store of opts.vault.regions) {
+    if (store.region === target) continue;
+    try {
+      const bytes = await store.get(key);
+      if (!('kind' in (await checkObject(opts, store, key, sha)))) return { store, bytes };
     } catch {
       // this region has no good copy either; try the next
     }
   }
   return null;
+}
+
+/** Writes the good copy with the source's lock state; restore() keeps the damaged bytes aside. */
+async function writeCopy(opts: VerifyOptions, key: string, region: string, source: Source, missing: boolean): Promise<void> {
+  const target = opts.vault.regions.find((r) => r.region === region)!;
+  const info = await source.store.head(key);
+  const lock = { retainUntil: info?.retainUntil ?? PERMANENT, legalHold: info?.legalHold ?? false };
+  if (missing) await target.put(key, source.bytes, lock);
+  else await target.restore(key, source.bytes, lock);
 }

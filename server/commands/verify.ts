@@ -4,23 +4,25 @@ import { MESSAGE_EVENTS, verifyArchive, type VerifyReport } from '../../vault/in
 import { openCore } from '../stele.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../../core/log.ts';
-
 import { VAULT_REPAIRED } from '../../vault/replication.ts';
 
 export async function verifyCommand(args: string[], ctx: { config: Config; log: Logger }): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' }, repair: { type: 'boolean' } } });
   const core = await openCore(ctx.config, ctx.log);
   try {
-    const run = (repair: boolean) =>
+    // What opening the ledger copied back is reported by the first pass (and is on the ledger).
+    const run = (repair: boolean, recovered = core.ledger.recovered) =>
       verifyArchive({
-        vault: core.vault, sodium: core.sodium, messages: MESSAGE_EVENTS, repair,
+        vault: core.vault, sodium: core.sodium, messages: MESSAGE_EVENTS, repair, recovered,
         recordRepair: async (f, from) => {
-          await core.ledger.append({ type: VAULT_REPAIRED, actor: 'system:verify', subject: f.key, data: { region: f.region, from, finding: f.kind, detail: f.detail } });
+          await core.ledger.append({ type: VAULT_REPAIRED, actor: 'system:verify', subject: f.key, data: { region: f.region, from, finding: f.kind, seq: f.seq, detail: f.detail } });
         },
         onProgress: values.json ? undefined : progress,
       });
     const first = await run(!!values.repair);
-    const final = values.repair && first.findings.some((f) => f.repaired) ? await run(false) : first;
+    // A second pass, without repair, proves the repairs held.
+    const repairedNow = first.findings.filter((f) => f.repaired).length - core.ledger.recovered.length;
+    const final = values.repair && repairedNow > 0 ? await run(false, []) : first;
     if (values.json) console.log(JSON.stringify({ ...final, repaired: values.repair ? first.findings.filter((f) => f.repaired) : undefined }, null, 2));
     else printReport(first, final, !!values.repair);
     return final.ok ? 0 : 1;
@@ -40,5 +42,5 @@ function printReport(first: VerifyReport, final: VerifyReport, repair: boolean):
     console.log(`${f.repaired ? 'REPAIRED' : f.kind.toUpperCase()}  region ${f.region}  ${where}  ${f.detail}`);
   }
   console.log(`${final.entries} ledger entries, ${final.objects} object copies (${(final.bytes / 1e6).toFixed(1)} MB) in ${final.seconds.toFixed(1)} s`);
-  console.log(final.ok ? 'verify: OK' : `verify: ${final.findings.length} finding(s)${repair ? ' remain after repair' : ''}`);
+  console.log(final.ok ? 'verify: OK' : `verify: ${final.findings.filter((f) => !f.repaired).length} finding(s)${repair ? ' remain after repair' : ''}`);
 }

@@ -26,8 +26,16 @@ export function encodeCheckpoint(cp: Checkpoint): Buffer {
   return Buffer.from(JSON.stringify(cp));
 }
 
+/** Throws (SyntaxError or TypeError) on bytes that are not a checkpoint, so callers can report them. */
 export function decodeCheckpoint(buf: Buffer): Checkpoint {
-  return JSON.parse(buf.toString('utf8')) as Checkpoint;
+  const cp = JSON.parse(buf.toString('utf8')) as Partial<Checkpoint> | null;
+  if (
+    cp === null || typeof cp !== 'object' || !Number.isSafeInteger(cp.seq) || typeof cp.hash !== 'string' ||
+    typeof cp.time !== 'string' || typeof cp.publicKey !== 'string' || typeof cp.signature !== 'string'
+  ) {
+    throw new TypeError('not a checkpoint object {seq, hash, time, publicKey, signature}');
+  }
+  return cp as Checkpoint;
 }
 
 /** Sorted union of the keys under a prefix across all regions, with which regions hold each. */

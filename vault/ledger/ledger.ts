@@ -2,18 +2,32 @@
 // every region, with periodic Ed25519-signed checkpoints (invariant 6). Appends are group
 // committed: events that arrive while a block is being written go into the next block, so
 // many concurrent ingests share one durable write per region.
-import { SteleError } from '../../core/errors.ts';
+import { SteleError, isSteleError } from '../../core/errors.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import { PERMANENT } from '../port.ts';
 import type { Vault } from '../regions.ts';
+import { VAULT_REPAIRED } from '../replication.ts';
 import type { Sodium } from '../sodium.ts';
-import { GENESIS, checkRun, makeEntry, signCheckpoint, type LedgerEntry, type LedgerEvent } from './chain.ts';
-import { blockKey, checkpointKey, decodeBlock, encodeBlock, encodeCheckpoint, listAcrossRegions, BLOCK_PREFIX, CHECKPOINT_PREFIX, seqOfKey } from './blocks.ts';
+import { GENESIS, checkRun, checkpointSignatureValid, makeEntry, signCheckpoint, type LedgerEntry, type LedgerEvent } from './chain.ts';
+import { blockKey, checkpointKey, decodeBlock, decodeCheckpoint, encodeBlock, encodeCheckpoint, listAcrossRegions, BLOCK_PREFIX, CHECKPOINT_PREFIX, seqOfKey } from './blocks.ts';
 import { LedgerMirror, type EntryFilter } from './mirror.ts';
 
 /** Bounded so one block stays small however many ingests are waiting. */
 const MAX_BLOCK_ENTRIES = 512;
+
+const BLOCK_INTERRUPTED = 'newest ledger block absent in this region at start-up, as a write interrupted between regions leaves it';
+const CHECKPOINT_INTERRUPTED = 'checkpoint absent in this region at start-up, as a write interrupted or failed in this region leaves it';
+
+/** A ledger object `open()` copied to a region that lacked it. */
+export interface LedgerRecovery {
+  key: string;
+  /** The region that lacked it. */
+  region: string;
+  /** The region the copy came from. */
+  from: string;
+  reason: string;
+}
 
 interface Waiter {
   event: LedgerEvent;
@@ -50,6 +64,7 @@ export class Ledger {
   private flushing: Promise<void> | null = null;
   /** A block written to some regions but not all: it must land everywhere before the next. */
   private pending: Block | null = null;
+  private readonly recoveredCopies: LedgerRecovery[] = [];
 
   constructor(opts: LedgerOptions) {
     this.vault = opts.vault;
@@ -60,15 +75,26 @@ export class Ledger {
     this.checkpointEvery = opts.checkpointEvery ?? 1000;
   }
 
-  /** Brings the mirror up to date with the blocks in the vault, copying any block a region lacks. */
+  /**
+   * Brings the mirror up to date with the blocks in the vault, and completes what an interrupted
+   * write leaves in some regions only: the newest block (a block must land everywhere before the
+   * next is written, so no older one can be partial) and any checkpoint whose signature verifies
+   * (a checkpoint that failed in a region is retried at a later seq). Each copy is a
+   * `vault.repaired` event and is listed in `recovered`; an older block absent in a region is
+   * left for `stele verify`, which reports it and restores it with --repair.
+   */
   async open(): Promise<void> {
     const mirrored = this.mirror.head();
     if (mirrored) this.head = mirrored;
     const blocks = await listAcrossRegions(this.vault, BLOCK_PREFIX);
+    const newest = [...blocks.keys()].pop();
     for (const [key, regions] of blocks) {
-      if (regions.size < this.vault.regions.length) await this.copyToMissing(key, regions);
+      if (regions.size < this.vault.regions.length) {
+        if (key === newest) await this.copyToMissing(key, regions, BLOCK_INTERRUPTED, (b) => void decodeBlock(this.vault, key, b));
+        else this.log.warn('a ledger block is absent in some region; stele verify reports it and --repair restores it', { key });
+      }
       if (seqOfKey(key) <= this.head.seq) continue;
-      const entries = decodeBlock(this.vault, key, await this.readAny(key, regions));
+      const entries = decodeBlock(this.vault, key, (await this.readAny(key, regions, (b) => void decodeBlock(this.vault, key, b))).bytes);
       const { problems, head } = checkRun(entries, this.head);
       if (problems.length) {
         throw new SteleError('integrity', `ledger block ${key} does not continue the chain (${problems[0].kind} at ${problems[0].seq}); run stele verify`);
@@ -76,11 +102,19 @@ export class Ledger {
       this.mirror.insert(entries);
       this.head = head;
     }
-    // A checkpoint interrupted between regions is completed the same way.
     for (const [key, regions] of await listAcrossRegions(this.vault, CHECKPOINT_PREFIX)) {
-      if (regions.size < this.vault.regions.length) await this.copyToMissing(key, regions, false);
+      if (regions.size < this.vault.regions.length) await this.copyToMissing(key, regions, CHECKPOINT_INTERRUPTED, (b) => this.assertSigned(b));
     }
     this.lastCheckpointSeq = this.head.seq;
+    // On the ledger, so that an insider who deletes a copy leaves a trace even when it is put back.
+    for (const r of this.recoveredCopies) {
+      await this.append({ type: VAULT_REPAIRED, actor: 'system:ledger', subject: r.key, data: { region: r.region, from: r.from, finding: 'missing', detail: r.reason, at: 'open' } });
+    }
+  }
+
+  /** The copies `open()` put back in regions that lacked them. */
+  get recovered(): readonly LedgerRecovery[] {
+    return this.recoveredCopies;
   }
 
   /** Appends one event; resolves once its block is durable in every region. */
@@ -171,26 +205,41 @@ export class Ledger {
     this.pending = null;
   }
 
-  private async readAny(key: string, regions: Set<string>, sealed = true): Promise<Buffer> {
+  /** Bytes of `key` from the first region holding a copy that passes `check`. */
+  private async readAny(key: string, regions: Set<string>, check: (bytes: Buffer) => void): Promise<{ bytes: Buffer; region: string }> {
     for (const store of this.vault.regions) {
       if (!regions.has(store.region)) continue;
       try {
         const bytes = await store.get(key);
-        if (sealed) decodeBlock(this.vault, key, bytes); // proves it opens
-        return bytes;
+        check(bytes);
+        return { bytes, region: store.region };
       } catch (err) {
-        this.log.warn('ledger block unreadable in a region', { key, region: store.region, err });
+        this.log.warn('ledger object unusable in a region', { key, region: store.region, err });
       }
     }
     throw new SteleError('integrity', `ledger object ${key} is unreadable in every region`);
   }
 
-  private async copyToMissing(key: string, regions: Set<string>, sealed = true): Promise<void> {
-    const bytes = await this.readAny(key, regions, sealed);
+  private assertSigned(bytes: Buffer): void {
+    if (!checkpointSignatureValid(this.sodium, decodeCheckpoint(bytes), this.vault.keyring.signing.publicKey)) {
+      throw new SteleError('integrity', 'checkpoint signature does not verify with the archive key');
+    }
+  }
+
+  private async copyToMissing(key: string, regions: Set<string>, reason: string, check: (bytes: Buffer) => void): Promise<void> {
+    let good: { bytes: Buffer; region: string };
+    try {
+      good = await this.readAny(key, regions, check);
+    } catch (err) {
+      // Never spread a copy that does not verify (a forged checkpoint, say): verify reports it.
+      if (key.startsWith(CHECKPOINT_PREFIX) && isSteleError(err, 'integrity')) return;
+      throw err;
+    }
     for (const store of this.vault.regions) {
       if (regions.has(store.region)) continue;
-      await store.put(key, bytes, { retainUntil: PERMANENT });
-      this.log.info('copied a ledger object to a region that lacked it', { key, region: store.region });
+      await store.put(key, good.bytes, { retainUntil: PERMANENT });
+      this.recoveredCopies.push({ key, region: store.region, from: good.region, reason });
+      this.log.warn('copied a ledger object to a region that lacked it', { key, region: store.region, from: good.region });
     }
   }
 }
