@@ -2,7 +2,7 @@
 // SQLite index, exported through the discovery service; prints MB/s and RSS sampled during the
 // export (at 25/50/75/100% and the peak), which must stay flat as the export grows.
 //
-//   node --import tsx bench/export.ts [--messages 10000] [--large (100k)] [--split-mb 2048] [--dir /path] [--keep]
+//   node --import tsx bench/export.ts [--messages 10000] [--large (100k)] [--split-mb 2048] [--dir /path] [--keep] [--trace (memory every 5%)] [--mbox]
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ export interface ExportFigures {
   peakRssMB: number;
   /** Where the peak was seen: the share of messages written then (0 = still freezing the selection). */
   peakAtPercent: number;
+  /** process.memoryUsage() at each mark, in MB: where the RSS is (V8 heap, or Buffers outside it). */
+  memoryAtMB: Record<'0' | '25' | '50' | '75' | '100', { rss: number; heapUsed: number; external: number; arrayBuffers: number }>;
   machine: string;
 }
 
@@ -70,7 +72,7 @@ async function populate(dir: string, index: SearchIndex, n: number, sealOne: (ke
   return bytes;
 }
 
-export async function benchExport(opts: { messages: number; splitBytes?: number; dir?: string; keep?: boolean; log?: (line: string) => void }): Promise<ExportFigures> {
+export async function benchExport(opts: { messages: number; splitBytes?: number; dir?: string; keep?: boolean; trace?: boolean; mbox?: boolean; log?: (line: string) => void }): Promise<ExportFigures> {
   const log = opts.log ?? (() => {});
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'stele-bench-export-')));
   const objects = join(dir, 'objects');
@@ -96,18 +98,21 @@ export async function benchExport(opts: { messages: number; splitBytes?: number;
   }
 }
 
-async function measure(discovery: Discovery, opts: { messages: number; splitBytes?: number }, nativeBytes: number, log: (l: string) => void): Promise<ExportFigures> {
+async function measure(discovery: Discovery, opts: { messages: number; splitBytes?: number; trace?: boolean; mbox?: boolean }, nativeBytes: number, log: (l: string) => void): Promise<ExportFigures> {
   global.gc?.();
-  const rss = () => process.memoryUsage().rss;
+  const rss = () => process.memoryUsage.rss();
+  const breakdown = () => { const m = process.memoryUsage(); return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) }; };
   const rssAt: ExportFigures['rssAtMB'] = { 0: mb(rss()), 25: 0, 50: 0, 75: 0, 100: 0 };
+  const memoryAt = { 0: breakdown() } as ExportFigures['memoryAtMB'];
   const matter = await discovery.createMatter({ name: 'bench', description: '', custodians: [] }, 'bench');
   const search = await discovery.saveSearch(matter.id, { name: 'all', query: 'NOT from:nobody@nowhere.example' }, 'bench');
   let peak = rss();
   let peakAt = 0;
   const started = process.hrtime.bigint();
-  const exp = discovery.startExport(matter.id, { searchId: search.id, prefix: 'BENCH', startNumber: 1, digits: 7, splitBytes: opts.splitBytes ?? 2 * 1024 ** 3 }, 'bench');
+  const exp = discovery.startExport(matter.id, { searchId: search.id, prefix: 'BENCH', startNumber: 1, digits: 7, splitBytes: opts.splitBytes ?? 2 * 1024 ** 3, mbox: opts.mbox ?? false }, 'bench');
   const marks = [25, 50, 75, 100] as const;
   let next = 0;
+  let traced = 0;
   // Sampled on a timer while the export runs; a mark is taken the first time progress passes it.
   const timer = setInterval(() => {
     const now = rss();
@@ -116,9 +121,15 @@ async function measure(discovery: Discovery, opts: { messages: number; splitByte
       peak = now;
       peakAt = e && e.total ? Math.floor((100 * e.done) / e.total) : 0;
     }
+    if (opts.trace && e && e.total > 0 && e.done * 20 >= (traced + 1) * e.total) {
+      traced = Math.floor((e.done * 20) / e.total);
+      const m = breakdown();
+      log(`    ${traced * 5}%  zip ${mb(e.bytes)} MB  rss ${m.rss} heap ${m.heapUsed} external ${m.external} arrayBuffers ${m.arrayBuffers} MB`);
+    }
     while (e && next < marks.length && e.total > 0 && e.done * 100 >= marks[next] * e.total) {
       rssAt[marks[next]] = mb(now);
-      log(`  ${marks[next]}%  ${e.done}/${e.total}  rss ${mb(now)} MB`);
+      const m = (memoryAt[marks[next]] = breakdown());
+      log(`  ${marks[next]}%  ${e.done}/${e.total}  rss ${m.rss} MB (heap ${m.heapUsed}, external ${m.external}, arrayBuffers ${m.arrayBuffers})`);
       next++;
     }
   }, 50);
@@ -127,18 +138,19 @@ async function measure(discovery: Discovery, opts: { messages: number; splitByte
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (done.status !== 'complete') throw new Error(`export failed: ${done.error}`);
   if (!rssAt[100]) rssAt[100] = mb(rss());
+  memoryAt[100] ??= breakdown();
   const zipBytes = done.parts.reduce((n, p) => n + p.bytes, 0);
   return {
     messages: opts.messages, nativeBytes, zipBytes, parts: done.parts.length, seconds,
     nativeMBps: nativeBytes / 1e6 / seconds, zipMBps: zipBytes / 1e6 / seconds,
-    rssAtMB: rssAt, peakRssMB: mb(peak), peakAtPercent: peakAt, machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
+    rssAtMB: rssAt, memoryAtMB: memoryAt, peakRssMB: mb(peak), peakAtPercent: peakAt, machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { messages: { type: 'string' }, large: { type: 'boolean' }, 'split-mb': { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string' }, large: { type: 'boolean' }, 'split-mb': { type: 'string' }, dir: { type: 'string' }, keep: { type: 'boolean' }, trace: { type: 'boolean' }, mbox: { type: 'boolean' } } });
   const messages = values.large ? 100_000 : Number(values.messages ?? 10_000);
-  const f = await benchExport({ messages, splitBytes: values['split-mb'] ? Number(values['split-mb']) * 1024 * 1024 : undefined, dir: values.dir, keep: values.keep, log: (l) => console.log(l) });
+  const f = await benchExport({ messages, splitBytes: values['split-mb'] ? Number(values['split-mb']) * 1024 * 1024 : undefined, dir: values.dir, keep: values.keep, trace: values.trace, mbox: values.mbox, log: (l) => console.log(l) });
   console.log(`exported ${f.messages} messages, ${mb(f.nativeBytes)} MB of natives into ${f.parts} volume(s), ${mb(f.zipBytes)} MB, in ${f.seconds.toFixed(1)} s`);
   console.log(`throughput: ${f.nativeMBps.toFixed(1)} MB/s of natives (${f.zipMBps.toFixed(1)} MB/s of ZIP written)`);
   console.log(`RSS MB: before ${f.rssAtMB[0]}, 25% ${f.rssAtMB[25]}, 50% ${f.rssAtMB[50]}, 75% ${f.rssAtMB[75]}, 100% ${f.rssAtMB[100]}; peak ${f.peakRssMB} (at ${f.peakAtPercent}% written)`);

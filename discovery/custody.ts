@@ -4,7 +4,7 @@ import type { ExportRecord, Matter } from './model.ts';
 
 export function custodyReport(input: {
   exp: ExportRecord; matter: Matter; completedAt: string; count: number; first: string; last: string;
-  parts: string[]; publicKey: string; archive: string;
+  parts: string[]; publicKey: string; archive: string; mbox?: string | null;
 }): string {
   const { exp, matter } = input;
   const source = exp.source.kind === 'search'
@@ -31,6 +31,7 @@ export function custodyReport(input: {
     '  computed when the message was journaled; a mismatch would have stopped the export.',
     '- NATIVES/<control>.eml holds those exact bytes, unaltered. TEXT/<control>.txt holds the',
     '  text extracted by the archive index (body, then attachments), for review platforms.',
+    ...(input.mbox ? [`- ${input.mbox} holds the same messages in control-number order (mboxrd: lines`, '  starting with ">*From " carry one more ">"); the natives remain the evidence.'] : []),
     '- The request and the completion of this export are events on the archive\'s hash-chained',
     '  ledger, with the SHA-256 of every volume.',
     '',

@@ -12,6 +12,7 @@ import type { LedgerEvent, Sodium } from '../vault/index.ts';
 import { csvHeader, csvLine, datHeader, datLine, extractedText, loadRow, rowValues } from './load-file.ts';
 import { CUSTODY_NAME, MANIFEST_FORMAT, MANIFEST_NAME, SIGNATURE_NAME, signManifest, type ManifestFile } from './manifest.ts';
 import { custodyReport } from './custody.ts';
+import { MboxWriter } from './mbox.ts';
 import { controlNumber, EVENTS, type ExportRecord, type ExportOptions, type Matter } from './model.ts';
 import type { DiscoveryStore } from './sqlite/store.ts';
 import { hashFile, ZipParts } from './zip-parts.ts';
@@ -97,12 +98,14 @@ async function writeExport(deps: ExportJobDeps, exp: ExportRecord & { options: E
   const list = async (f: ManifestFile) => files.write(`${listed.n++ ? ',\n' : ''}    ${JSON.stringify(f)}`);
   await dat.write(datHeader());
   await csv.write(csvHeader());
+  const mbox = exp.options.mbox ? new MboxWriter(join(work, 'natives.mbox')) : null;
   const { prefix, digits, startNumber } = exp.options;
   let number = startNumber - 1;
   for (let after = 0, page = deps.store.items(exp.id, 0, PAGE); page.length; after = page[page.length - 1].seq, page = deps.store.items(exp.id, after, PAGE)) {
     for (const item of page) {
       const control = controlNumber(prefix, ++number, digits);
-      const row = await addMessage(deps, zip, item.sha256, control, list);
+      const { row, raw, doc } = await addMessage(deps, zip, item.sha256, control, list);
+      await mbox?.add(raw, doc?.from[0]?.address, new Date(doc?.receivedAt ?? 0));
       await dat.write(datLine(rowValues(row)));
       await csv.write(csvLine(rowValues(row)));
       const done = number - startNumber + 1;
@@ -113,12 +116,13 @@ async function writeExport(deps: ExportJobDeps, exp: ExportRecord & { options: E
   deps.store.setExport(exp.id, { done: count, bytes: zip.bytes() });
   await dat.close();
   await csv.close();
-  await closeExport(deps, { exp, matter, dir, zip, dat: dat.path, csv: csv.path, files, list, lastNumber: number });
+  await mbox?.close();
+  await closeExport(deps, { exp, matter, dir, zip, dat: dat.path, csv: csv.path, mbox: mbox?.path ?? null, files, list, lastNumber: number });
 }
 
 /** Load files, custody report, the manifest and its signature; then the volumes are final. */
 async function closeExport(deps: ExportJobDeps, c: {
-  exp: ExportRecord & { options: ExportOptions }; matter: Matter; dir: string; zip: ZipParts; dat: string; csv: string;
+  exp: ExportRecord & { options: ExportOptions }; matter: Matter; dir: string; zip: ZipParts; dat: string; csv: string; mbox: string | null;
   files: TextSink; list: (f: ManifestFile) => Promise<void>; lastNumber: number;
 }): Promise<void> {
   const { exp, matter, zip, list } = c;
@@ -129,12 +133,14 @@ async function closeExport(deps: ExportJobDeps, c: {
   const loadName = `${prefix}_${exp.id}`;
   await addFile(zip, `DATA/${loadName}.dat`, c.dat, list);
   await addFile(zip, `DATA/${loadName}.csv`, c.csv, list);
+  const mboxPath = `MBOX/${loadName}.mbox`;
+  if (c.mbox) await addFile(zip, mboxPath, c.mbox, list, { store: true });
   const completedAt = deps.clock.now().toISOString();
   const first = controlNumber(prefix, startNumber, digits);
   const last = controlNumber(prefix, number, digits);
   const publicKey = Buffer.from(deps.signing.publicKey).toString('base64');
   const partNames = zip.parts.map((p) => p.name); // volumes so far; a final one may follow below
-  const custody = Buffer.from(custodyReport({ exp, matter, completedAt, count, first, last, parts: partNames, publicKey, archive: deps.archiveName }));
+  const custody = Buffer.from(custodyReport({ exp, matter, completedAt, count, first, last, parts: partNames, publicKey, archive: deps.archiveName, mbox: c.mbox ? mboxPath : null }));
   await list({ path: CUSTODY_NAME, part: await zip.add(CUSTODY_NAME, custody, custody.length), bytes: custody.length, sha256: sha256(custody) });
   await c.files.close();
   const manifestPath = join(work, MANIFEST_NAME);
@@ -170,13 +176,13 @@ async function addMessage(deps: ExportJobDeps, zip: ZipParts, id: string, contro
   await list({ path: nativePath, part: await zip.add(nativePath, raw, raw.length, { store: true }), bytes: raw.length, sha256: sha });
   const text = Buffer.from(extractedText(doc));
   await list({ path: textPath, part: await zip.add(textPath, text, text.length), bytes: text.length, sha256: sha256(text) });
-  return loadRow({ control, doc, sha256: sha, md5, nativePath, textPath });
+  return { row: loadRow({ control, doc, sha256: sha, md5, nativePath, textPath }), raw, doc };
 }
 
-async function addFile(zip: ZipParts, path: string, from: string, list: (f: ManifestFile) => Promise<void>): Promise<void> {
+async function addFile(zip: ZipParts, path: string, from: string, list: (f: ManifestFile) => Promise<void>, opts: { store?: boolean } = {}): Promise<void> {
   const { size } = await stat(from);
   const digest = await hashFile(from);
-  await list({ path, part: await zip.add(path, () => createReadStream(from), size), bytes: size, sha256: digest });
+  await list({ path, part: await zip.add(path, () => createReadStream(from), size, opts), bytes: size, sha256: digest });
 }
 
 /** manifest.json: the header fields, then the file list streamed from disk (it can be large). */

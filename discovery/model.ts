@@ -117,6 +117,8 @@ export const exportInput = z.object({
   digits: z.number().int().min(4).max(12).default(7),
   /** A new ZIP part starts before an entry would take the current one past this size. */
   splitBytes: z.number().int().min(1024 * 1024).max(64 * 1024 ** 3).default(2 * 1024 ** 3),
+  /** Also one .mbox of every native (MBOX/<prefix>_<exportId>.mbox), for mail clients. */
+  mbox: z.boolean().default(false),
 }).strict().refine((v) => (v.searchId === undefined) !== (v.messageIds === undefined), { message: 'give exactly one of searchId or messageIds' });
 export type ExportInput = z.infer<typeof exportInput>;
 
@@ -126,6 +128,8 @@ export interface ExportOptions {
   startNumber: number;
   digits: number;
   splitBytes: number;
+  /** Absent in jobs recorded before the option existed: no mbox. */
+  mbox?: boolean;
 }
 
 export const controlNumber = (prefix: string, n: number, digits: number) => `${prefix}${String(n).padStart(digits, '0')}`;

@@ -129,7 +129,7 @@ export class Discovery {
   startExport(matterId: string, input: ExportInput, actor: string): ExportRecord {
     this.matterOrThrow(matterId);
     const id = newId('exp', this.clock.now());
-    const options = { prefix: input.prefix, startNumber: input.startNumber, digits: input.digits, splitBytes: input.splitBytes };
+    const options = { prefix: input.prefix, startNumber: input.startNumber, digits: input.digits, splitBytes: input.splitBytes, mbox: input.mbox };
     let source: ExportRecord['source'];
     if (input.searchId) {
       const s = this.store.search(input.searchId);

@@ -1,12 +1,15 @@
 // Writes an export as a run of ZIP parts (archiver). Appends wait whenever the entries archiver
-// has not yet consumed pass a fixed byte budget, so memory is bounded however large the export.
+// has not yet consumed pass a fixed byte budget, the central directory is written with
+// backpressure, and a volume holds at most MAX_VOLUME_ENTRIES entries, so memory is bounded
+// however large the export.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { ZipArchive } from 'archiver';
 import { SteleError } from '../core/errors.ts';
 import type { ExportPart } from './model.ts';
+import { streamCentralDirectory } from './zip-central.ts';
 
 /**
  * Natives are stored, not deflated: mail's bulk is base64 of already-compressed attachments,
@@ -19,11 +22,22 @@ export const DEFLATE_LEVEL = 1;
 /** Entries handed to archiver but not yet written: enough to keep zlib busy, bounded in bytes. */
 export const MAX_INFLIGHT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Entries per volume. archiver keeps every entry's record (about 0.45 KB) until the volume's
+ * central directory is written, so without a cap a volume of many small entries grows memory
+ * with the export. It also keeps under the classic ZIP limit (an end record's count of 0xFFFF
+ * means "see the ZIP64 record"): a volume under it and under 4 GiB needs no ZIP64 records,
+ * which some review tools still read badly.
+ */
+export const MAX_VOLUME_ENTRIES = 65_534;
+
 export class ZipParts {
   readonly parts: ExportPart[] = [];
   private archive: ZipArchive | null = null;
   private out: WriteStream | null = null;
   private closed: Promise<void> | null = null;
+  /** SHA-256 of the current volume, taken as its bytes go to the file (no second read). */
+  private digest: Hash | null = null;
   private entries = 0;
   private failure: unknown = null;
   /** Sizes of appended entries in order; archiver reports 'entry' in the same order. */
@@ -36,11 +50,18 @@ export class ZipParts {
     private readonly baseName: string,
     private readonly splitBytes: number,
     private readonly date: Date,
+    /** Tests lower it to see volumes split on the entry count. */
+    private readonly maxEntries = MAX_VOLUME_ENTRIES,
   ) {}
 
-  /** The part the next entry of `size` bytes goes to: a new one if it would pass the split size. */
+  /**
+   * The part the next entry of `size` bytes goes to: a new one if it would pass the split size or
+   * the entry cap (one slot is kept for a keepVolume entry, the signature beside its manifest).
+   */
   private async partFor(size: number, keepVolume: boolean): Promise<string> {
-    if (this.archive && !keepVolume && this.entries > 0 && this.archive.pointer() + this.inflightBytes + size > this.splitBytes) await this.closePart();
+    const full = this.archive && this.entries > 0
+      && (this.archive.pointer() + this.inflightBytes + size > this.splitBytes || this.entries >= this.maxEntries - 1);
+    if (full && !keepVolume) await this.closePart();
     if (!this.archive) this.openPart();
     return this.parts[this.parts.length - 1].name;
   }
@@ -48,6 +69,7 @@ export class ZipParts {
   private openPart(): void {
     const name = `${this.baseName}-${String(this.parts.length + 1).padStart(3, '0')}.zip`;
     const archive = new ZipArchive({ zlib: { level: DEFLATE_LEVEL } });
+    streamCentralDirectory(archive);
     const out = createWriteStream(join(this.dir, name), { flags: 'wx' });
     archive.on('error', (err) => this.fail(err));
     archive.on('warning', (err) => this.fail(err));
@@ -56,12 +78,16 @@ export class ZipParts {
       this.wake();
     });
     out.on('error', (err) => this.fail(err));
+    const digest = createHash('sha256');
+    const tap = new Transform({ transform(chunk: Buffer, _enc, done) { digest.update(chunk); done(null, chunk); } });
+    tap.on('error', (err) => this.fail(err));
     this.closed = new Promise<void>((resolve, reject) => {
       out.on('close', resolve);
       out.on('error', reject);
       archive.on('error', reject);
     });
-    archive.pipe(out);
+    archive.pipe(tap).pipe(out);
+    this.digest = digest;
     this.archive = archive;
     this.out = out;
     this.entries = 0;
@@ -111,7 +137,8 @@ export class ZipParts {
     await this.closed;
     const part = this.parts[this.parts.length - 1];
     part.bytes = archive.pointer();
-    part.sha256 = await hashFile(join(this.dir, part.name));
+    part.sha256 = this.digest!.digest('hex');
+    this.digest = null;
     this.archive = null;
     this.out = null;
     this.check();

@@ -15,7 +15,8 @@ import express from 'express';
 import { silentLogger } from '../core/log.ts';
 import { messageKey } from '../vault/index.ts';
 import { Discovery, LOAD_FIELDS, type ExportRecord, type Manifest } from '../discovery/index.ts';
-import { readZipDirectory } from '../discovery/zip-read.ts';
+import { openEntry, readZipDirectory } from '../discovery/zip-read.ts';
+import { readMbox } from '../ingest/importers/index.ts';
 import { errorHandler } from '../server/http/http-errors.ts';
 import { discoveryRoutes } from '../server/http/discovery-routes.ts';
 import { generateMessage } from '../bench/corpus.ts';
@@ -197,18 +198,24 @@ describe('discovery: matters, saved searches and a verifiable export', () => {
     assert.equal(dat.length - 1, journaled.size);
     assert.equal(csv.length - 1, journaled.size);
     const col = (name: string) => LOAD_FIELDS.indexOf(name as (typeof LOAD_FIELDS)[number]);
+    let withAttachmentText = 0;
     for (const [i, row] of dat.slice(1).entries()) {
       assert.equal(row.length, LOAD_FIELDS.length);
       assert.deepEqual(csv[i + 1].slice(0, col('SUBJECT')), row.slice(0, col('SUBJECT')).map((v) => v.replace(/\u00ae/g, '\n')));
       const native = await readFile(join(out, row[col('NATIVEPATH')]));
       assert.equal(row[col('BEGDOC')], `ABC${String(i + 1).padStart(7, '0')}`);
+      // One message is one document (attachments inside its .eml): its family range is itself.
+      assert.equal(row[col('ENDDOC')], row[col('BEGDOC')]);
       assert.equal(row[col('BEGATTACH')], row[col('BEGDOC')]);
+      assert.equal(row[col('ENDATTACH')], row[col('BEGDOC')]);
       assert.equal(row[col('SHA256')], sha256(native));
       assert.equal(row[col('MD5')], md5(native));
       assert.equal(row[col('NATIVEPATH')], `NATIVES/${row[col('BEGDOC')]}.eml`);
       assert.equal(row[col('CUSTODIAN')].includes('legal-archive@clinic.example'), true);
-      await readFile(join(out, row[col('TEXTPATH')]));
+      const text = await readFile(join(out, row[col('TEXTPATH')]), 'utf8');
+      if (text.includes('----- attachment: ')) withAttachmentText++;
     }
+    assert.ok(withAttachmentText > 0, 'some exported messages carry attachments whose text is in TEXT/');
     const dates = dat.slice(1).map((r) => r[col('DATESENT')]);
     assert.deepEqual(dates, [...dates].sort(), 'control numbers follow the date order of the search');
   });
@@ -283,5 +290,33 @@ describe('discovery: matters, saved searches and a verifiable export', () => {
     assert.equal(done.lastNumber, 105);
     const names = (await readZipDirectory(join(s.dataDir, 'exports', done.id, done.parts[0].name))).map((e) => e.name);
     assert.ok(names.includes('NATIVES/SEL00101.eml') && names.includes('NATIVES/SEL00105.eml'));
+  });
+
+  it('adds one mboxrd .mbox of the natives on request, which the importer reads back byte for byte', async () => {
+    // A message whose body has lines an mbox reader would take for separators unless quoted.
+    const tricky = Buffer.from('From: Ann <ann@clinic.example>\r\nTo: bo@clinic.example\r\nSubject: mbox quoting\r\n'
+      + 'Date: Mon, 01 Jan 2024 10:00:00 +0000\r\nMessage-ID: <mbox-quoting@clinic.example>\r\n\r\n'
+      + 'From the desk of Ann\r\n>From a quoted reply\r\n>>From deeper\r\nnot From here\r\n');
+    await expectJson(await journalHttp(s.httpUrl, tricky, { rcptTo: ['legal-archive@clinic.example'] }), 201);
+    const ids = [...[...journaled.keys()].slice(0, 6), sha256(tricky)];
+    const started = await alice.fetch(`/api/v1/matters/${matterId}/exports`, { json: { messageIds: ids, prefix: 'MBX', mbox: true } });
+    const done = await discovery.waitForExport((await expectJson<{ id: string }>(started, 202)).id);
+    assert.equal(done.status, 'complete', done.error ?? '');
+    const zips = done.parts.map((p) => join(s.dataDir, 'exports', done.id, p.name));
+    const name = `MBOX/MBX_${done.id}.mbox`;
+    const holder = zips.length - 1; // written after the load files, in the last volumes
+    const entry = (await readZipDirectory(zips[holder])).find((e) => e.name === name);
+    assert.ok(entry, `${name} in the last volume`);
+    assert.equal(entry.method, 0, 'stored, like the natives');
+    const mboxPath = join(work, 'production.mbox');
+    const chunks: Buffer[] = [];
+    for await (const c of await openEntry(zips[holder], entry)) chunks.push(c as Buffer);
+    await writeFile(mboxPath, Buffer.concat(chunks));
+    assert.match(Buffer.concat(chunks).toString('latin1'), /\r\n>From the desk of Ann\r\n>>From a quoted reply\r\n>>>From deeper\r\nnot From here/);
+    const back: string[] = [];
+    for await (const m of readMbox(mboxPath, { maxMessageBytes: 64 * 1024 * 1024 })) back.push(sha256(m.raw!));
+    assert.deepEqual(back, ids, 'the messages in control-number order, each byte-identical');
+    const verified = await exportVerify(zips);
+    assert.equal(verified.code, 0, verified.stdout);
   });
 });

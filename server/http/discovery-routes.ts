@@ -49,7 +49,7 @@ export function discoveryRoutes(deps: DiscoveryRouteDeps): Router {
     const exp = d.startExport(m.id, input, user(req));
     await deps.audit(req, {
       type: EVENTS.exportRequested, subject: exp.id,
-      data: { matter: m.id, source: exp.source, prefix: input.prefix, startNumber: input.startNumber, splitBytes: input.splitBytes },
+      data: { matter: m.id, source: exp.source, prefix: input.prefix, startNumber: input.startNumber, splitBytes: input.splitBytes, mbox: input.mbox },
     });
     res.status(202).location(`/api/v1/matters/${m.id}/exports/${exp.id}`).json(exp);
   }));
