@@ -117,6 +117,7 @@ describe('matters in the browser', { skip: skip ?? false }, () => {
       await saved.getByRole('button', { name: /^Export/ }).click();
       await page.getByLabel('Bates prefix').fill('REYES');
       await page.getByLabel('Split ZIP at (MB)').fill('1');
+      await page.getByLabel(/Also one \.mbox/).check();
       await page.getByRole('button', { name: 'Start export' }).click();
       // The new export shows its progress bar until the first poll (a second later) finds it done.
       await page.locator('.export-progress progress').first().waitFor();
@@ -143,6 +144,10 @@ describe('matters in the browser', { skip: skip ?? false }, () => {
         found.add(h);
       }
       assert.deepEqual([...found].sort(), [...journaled.keys()].sort(), 'every journaled message, once');
+      const mbox = names.find((n) => /^MBOX\/REYES_exp-.*\.mbox$/.test(n));
+      assert.ok(mbox, `the .mbox asked for in ${names.join(', ')}`);
+      const separators = (await entryBytes(zip, mbox)).toString('latin1').match(/^From /gm) ?? [];
+      assert.equal(separators.length, journaled.size, 'one mbox message per journaled message');
       const dat = names.find((n) => /^DATA\/.*\.dat$/.test(n));
       const csv = names.find((n) => /^DATA\/.*\.csv$/.test(n));
       assert.ok(dat && csv, `a DAT and a CSV load file in ${names.join(', ')}`);

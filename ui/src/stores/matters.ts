@@ -4,84 +4,22 @@ import { defineStore } from 'pinia';
 import { readonly, ref } from 'vue';
 import { api } from '../api.ts';
 
-export interface Matter {
-  id: string;
-  name: string;
-  description: string;
-  custodians: readonly string[];
-  members: readonly string[];
-  createdBy: string;
-  createdAt: string;
-}
+// Payload types are the server's own (discovery/model.ts), imported as types only, so the two
+// cannot drift; nothing of the server is bundled. Views get them read-only.
+import type { DeepReadonly } from 'vue';
+import type * as Server from '../../../discovery/model.ts';
 
-export interface SavedSearch {
-  id: string;
-  matterId: string;
-  name: string;
-  /** Exactly as typed when it was saved. */
-  query: string;
-  runBy: string;
-  runAt: string;
-  /** The hit count when it was saved. */
-  hits: number;
-}
-
-export interface HoldLink {
-  holdId: string;
-  linkedBy: string;
-  linkedAt: string;
-}
-
-export type ExportStatus = 'queued' | 'running' | 'complete' | 'failed';
-
-export interface ExportPart {
-  name: string;
-  bytes: number;
-  sha256: string;
-}
-
-export interface ExportRecord {
-  id: string;
-  matterId: string;
-  source: { kind: 'search'; searchId: string; query: string } | { kind: 'selection'; count: number };
-  requestedBy: string;
-  requestedAt: string;
-  status: ExportStatus;
-  total: number;
-  done: number;
-  bytes: number;
-  prefix: string;
-  firstNumber: number;
-  lastNumber: number | null;
-  parts: readonly ExportPart[];
-  manifestSha256: string | null;
-  error: string | null;
-  finishedAt: string | null;
-  /** Only on the single-export answer. */
-  percent?: number;
-}
-
-export interface MatterDetail extends Matter {
-  searches: readonly SavedSearch[];
-  holds: readonly HoldLink[];
-  exports: readonly ExportRecord[];
-}
-
-/** What the export form may send (discovery/model.ts exportInput). */
-export interface ExportRequest {
-  searchId?: string;
-  messageIds?: string[];
-  prefix: string;
-  startNumber: number;
-  digits: number;
-  splitBytes: number;
-}
-
-export interface MatterInput {
-  name: string;
-  description: string;
-  custodians: string[];
-}
+export type Matter = DeepReadonly<Server.Matter>;
+export type SavedSearch = DeepReadonly<Server.SavedSearch>;
+export type HoldLink = DeepReadonly<Server.HoldLink>;
+export type ExportPart = DeepReadonly<Server.ExportPart>;
+export type ExportStatus = Server.ExportStatus;
+export type MatterInput = Server.MatterInput;
+/** An export as the API answers it; the single-export answer adds its percentage. */
+export type ExportRecord = DeepReadonly<Server.ExportRecord & { percent?: number }>;
+export type MatterDetail = Matter & { searches: readonly SavedSearch[]; holds: readonly HoldLink[]; exports: readonly ExportRecord[] };
+/** What the export form sends (the server validates it with exportInput). */
+export type ExportRequest = Omit<Server.ExportInput, 'mbox'> & { mbox?: boolean };
 
 /** How often a running export is asked for its progress. */
 export const EXPORT_POLL_MS = 1000;
