@@ -4,36 +4,15 @@ import { defineStore } from 'pinia';
 import { readonly, ref } from 'vue';
 import { api } from '../api.ts';
 
-/** Parts given are combined with AND (retention/model.ts holdScope). */
-export interface HoldScope {
-  all?: boolean;
-  custodians?: readonly string[];
-  query?: string;
-  /** Message date range, ISO 8601: from inclusive, until exclusive. */
-  from?: string;
-  until?: string;
-}
+// Payload types are the server's own (retention/model.ts), imported as types only.
+import type { DeepReadonly } from 'vue';
+import type * as Server from '../../../retention/model.ts';
 
-export interface Hold {
-  id: string;
-  name: string;
-  matter: string;
-  scope: HoldScope;
-  status: 'active' | 'released';
-  createdBy: string;
-  createdAt: string;
-  releasedBy?: string;
-  releasedAt?: string;
-  /** Messages the hold covers now (GET /holds and GET /holds/:id both answer it). */
-  messages?: number;
-}
-
-export interface HoldInput {
-  name: string;
-  matter: string;
-  scope: HoldScope;
-  reason: string;
-}
+/** Parts given are combined with AND. */
+export type HoldScope = Server.HoldScope;
+/** A hold with the messages it covers now (GET /holds and GET /holds/:id both answer it). */
+export type Hold = DeepReadonly<Server.Hold & { messages?: number }>;
+export type HoldInput = Server.HoldInput;
 
 export interface HoldEvent {
   seq: number;
@@ -89,7 +68,7 @@ export const useHolds = defineStore('holds', () => {
 });
 
 /** The scope in words, for tables and confirmations. */
-export function describeScope(s: HoldScope): string {
+export function describeScope(s: DeepReadonly<HoldScope>): string {
   const parts: string[] = [];
   if (s.all) parts.push('the whole archive');
   if (s.custodians?.length) parts.push(`custodians ${s.custodians.join(', ')}`);

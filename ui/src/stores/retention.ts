@@ -5,68 +5,21 @@ import { defineStore } from 'pinia';
 import { readonly, ref } from 'vue';
 import { api, url } from '../api.ts';
 
-// Payloads as retention/ answers them (retention/model.ts, policy.ts, disposition.ts, certificate*.ts).
-export interface Category {
-  name: string;
-  retainYears: number;
-  retainDays: number;
-  description: string;
-  updatedAt: string;
-}
+// Payload types are the server's own (retention/), imported as types only, so they cannot drift.
+import type { DeepReadonly } from 'vue';
+import type * as Model from '../../../retention/model.ts';
+import type * as Policy from '../../../retention/policy.ts';
+import type * as Service from '../../../retention/service.ts';
+import type * as Cert from '../../../retention/certificate.ts';
+import type * as CertCheck from '../../../retention/certificate-check.ts';
 
+export type Category = DeepReadonly<Model.Category>;
 /** All given conditions must hold; lists match when any entry does. */
-export interface RuleMatch {
-  from?: string[];
-  to?: string[];
-  participant?: string[];
-  direction?: 'inbound' | 'outbound' | 'internal';
-  subject?: string;
-  messageId?: string;
-  flag?: string;
-  minBytes?: number;
-  maxBytes?: number;
-  query?: string;
-}
-
-export interface Rule {
-  id: string;
-  priority: number;
-  category: string;
-  match: RuleMatch;
-  enabled: boolean;
-  description: string;
-}
-
-export interface DryRunReport {
-  total: number;
-  unchanged: number;
-  notIndexed: number;
-  moves: Array<{ from: string; to: string; count: number }>;
-  extended: number;
-  sample: Array<{ sha256: string; from?: string; date?: string; category: string; toCategory: string; retainUntil: string; newRetainUntil: string }>;
-}
-
-export interface RetentionStats {
-  now: string;
-  months: number;
-  until: string;
-  volume: Array<{ category: string; year: string; count: number }>;
-  due: Array<{ category: string; month: string; count: number }>;
-  overdue: Array<{ category: string; count: number; held: number; inBatch: number }>;
-}
-
-export interface Batch {
-  id: string;
-  category: string;
-  status: 'proposed' | 'approved' | 'rejected' | 'destroyed';
-  createdAt: string;
-  count: number;
-  approvalsRequired: number;
-  approvals: Array<{ actor: string; at: string; reason: string }>;
-  decidedAt?: string;
-  rejectedBy?: string;
-  reason?: string;
-}
+export type RuleMatch = Model.RuleMatch;
+export type Rule = Model.Rule;
+export type DryRunReport = DeepReadonly<Policy.DryRunReport>;
+export type RetentionStats = DeepReadonly<Service.RetentionStats>;
+export type Batch = DeepReadonly<Model.Batch>;
 
 export interface BatchReview {
   batch: Batch;
@@ -86,27 +39,8 @@ export interface CertificateSummary {
   sha256: string;
 }
 
-export interface Certificate {
-  format: string;
-  batchId: string;
-  category: string;
-  proposedAt: string;
-  issuedAt: string;
-  approvers: Array<{ actor: string; at: string; reason: string }>;
-  items: Array<{ id: string; sha256: string; messageId?: string; category: string; rule: string; retainUntil: string; destroyedAt: string }>;
-  skipped: Array<{ sha256: string; note: string }>;
-  regions: string[];
-  publicKey: string;
-  signature: string;
-}
-
-export interface Verification {
-  id: string;
-  valid: boolean;
-  sha256?: string;
-  publicKey: string;
-  checks: Array<{ name: string; ok: boolean; detail: string }>;
-}
+export type Certificate = DeepReadonly<Cert.Certificate>;
+export type Verification = DeepReadonly<CertCheck.CertificateVerification>;
 
 const enc = encodeURIComponent;
 
