@@ -10,14 +10,16 @@ import { newId, type RetentionContext } from './context.ts';
 import { searchAll, sweepHolds } from './holds.ts';
 import { EVENTS, type Batch, type MessageRow } from './model.ts';
 import { sweepContentRules } from './policy.ts';
+import { syncIndex } from './index-sync.ts';
 import { syncFromLedger } from './projection.ts';
 
-/** Catalog and holds brought up to date with the ledger and the index: run before deciding anything. */
+/** Catalog and holds brought up to date with the ledger and the index (and the index with them): run before deciding anything. */
 export async function refresh(ctx: RetentionContext): Promise<void> {
   await syncFromLedger(ctx);
   await sweepHolds(ctx);
   await sweepContentRules(ctx);
   await syncFromLedger(ctx);
+  await syncIndex(ctx); // what the sweeps changed, and anything an earlier send left queued
 }
 
 export async function proposeBatches(ctx: RetentionContext, actor = 'system:disposition'): Promise<Batch[]> {

@@ -5,6 +5,7 @@ import { SteleError } from '../core/errors.ts';
 import type { QueryNode, SearchIndex } from '../search/port.ts';
 import { newId, type RetentionContext } from './context.ts';
 import { EVENTS, type Hold, type HoldChange, type HoldInput } from './model.ts';
+import { syncIndex } from './index-sync.ts';
 import { clearFlags } from './projection.ts';
 import { factsFromDocument, holdCoversAtIngest, holdQuery } from './rules.ts';
 
@@ -32,6 +33,7 @@ export async function placeHold(ctx: RetentionContext, input: HoldInput, actor: 
   ctx.store.putHold(hold);
   await ctx.ledger.append({ type: EVENTS.holdPlaced, actor, subject: hold.id, data: { hold, reason: input.reason } });
   const applied = await applyHold(ctx, hold, actor);
+  await syncIndex(ctx); // hold: searches and the message view show the hold on mail archived before it
   return { hold, applied };
 }
 
@@ -73,6 +75,7 @@ export async function changeHold(ctx: RetentionContext, id: string, change: Hold
   const orphaned = ctx.store.unlinkHold(id, outOfScope);
   const cleared = await clearFlags(ctx, orphaned);
   if (outOfScope.length) await ctx.ledger.append({ type: EVENTS.holdChanged, actor, subject: id, data: { narrowed: outOfScope.length, ids: outOfScope, flagsCleared: cleared } });
+  await syncIndex(ctx);
   return { hold: after, added, removed: outOfScope.length };
 }
 
@@ -86,6 +89,7 @@ export async function releaseHold(ctx: RetentionContext, id: string, actor: stri
   markPending(ctx, id, false);
   const cleared = await clearFlags(ctx, orphaned);
   await ctx.ledger.append({ type: EVENTS.holdReleased, actor, subject: id, data: { reason, messages: members.length, flagsCleared: cleared } });
+  await syncIndex(ctx);
   return { hold: released, released: members.length, flagsCleared: cleared.length };
 }
 

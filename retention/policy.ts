@@ -8,6 +8,7 @@ import { parseQuery } from '../search/query/parse.ts';
 import { DEFAULT_CATEGORY, DEFAULT_RETAIN_YEARS } from './classify.ts';
 import { newId, type RetentionContext } from './context.ts';
 import { searchAll } from './holds.ts';
+import { INDEX_SYNC_BATCH, syncIndex } from './index-sync.ts';
 import { EVENTS, type Category, type CategoryInput, type Job, type MessageRow, type Rule, type RuleInput } from './model.ts';
 import { decide, factsFromDocument, factsFromSummary, holdCoversAtIngest } from './rules.ts';
 
@@ -155,10 +156,12 @@ async function reapply(ctx: RetentionContext, job: Job, actor: string, why: stri
     job.done++;
     if (d && d.retainUntil.toISOString() > m.retainUntil) {
       await extendOne(ctx, m, d, actor, why, job.id);
-      extended++;
+      // The index follows in batches while a long job runs, not one message at a time.
+      if (++extended % INDEX_SYNC_BATCH === 0) await syncIndex(ctx);
     }
     if (job.done % 100 === 0) ctx.store.putJob(job);
   });
+  await syncIndex(ctx);
   ctx.store.putJob({ ...job, status: 'done', finishedAt: ctx.clock.now().toISOString(), result: { extended } });
 }
 

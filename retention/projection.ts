@@ -54,6 +54,8 @@ function applyEntry(ctx: RetentionContext, e: LedgerEntry): string[] {
     const holds = m.holds ?? [];
     const active = holds.filter((h) => ctx.store.hold(h)?.status === 'active');
     for (const h of active) ctx.store.linkHold(h, [m.sha256]);
+    // The index took the event's holds; one released since must leave its copy too.
+    if (active.length < holds.length) ctx.store.queueIndexSync([m.sha256]);
     return holds.length > 0 && ctx.store.holdCount(m.sha256) === 0 ? [m.sha256] : [];
   }
   if (e.type === EVENTS.retentionExtended && e.subject) {

@@ -15,6 +15,7 @@ import { checkArchivedCertificate, type CertificateVerification } from './certif
 import { DEFAULT_OPTIONS, type RetentionContext, type RetentionOptions } from './context.ts';
 import * as disposition from './disposition.ts';
 import * as holds from './holds.ts';
+import { retentionRecord, type RetentionRecord } from './index-sync.ts';
 import type { Batch, Category, CategoryInput, Hold, HoldChange, HoldInput, Job, Rule, RuleInput } from './model.ts';
 import * as policy from './policy.ts';
 import { syncFromLedger } from './projection.ts';
@@ -124,6 +125,11 @@ export class Retention {
   approve(id: string, actor: string, reason: string) { return this.serial(() => disposition.approveBatch(this.ctx, id, actor, reason)); }
   reject(id: string, actor: string, reason: string) { return this.serial(() => disposition.rejectBatch(this.ctx, id, actor, reason)); }
   message(sha256: string) { return this.store.message(sha256); }
+  /**
+   * A message's category, retain-until and holds as the catalog has them now (the source of
+   * truth: the index keeps an eventually consistent copy); null when not catalogued yet.
+   */
+  recordOf(sha256: string): RetentionRecord | null { return retentionRecord(this.store, sha256); }
 
   /** The charts' figures, aggregated by SQLite: volume per category and year, what falls due per month. */
   async stats(months: number): Promise<RetentionStats> {

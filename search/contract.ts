@@ -218,6 +218,34 @@ export function runIndexContract(name: string, makeIndex: () => Promise<IndexHar
       assert.equal((await run('')).total, ALL_IDS.length);
     });
 
+    it('rewrites retention fields in place, ignoring unknown ids, idempotently', async () => {
+      const held = extraDoc('tmp-ret-1', { body: 'wombat ledger', holds: ['old-hold'], category: 'standard' });
+      const other = extraDoc('tmp-ret-2', { body: 'wombat minutes', holds: ['old-hold'], category: 'standard' });
+      await h.index.add([held, other]);
+      const placed = { id: 'tmp-ret-1', holds: ['old-hold', 'New-Hold'], category: 'legal-10y', retainUntil: '2040-06-30T00:00:00.000Z' };
+      await h.index.setRetention([placed, { id: 'never-indexed', holds: ['new-hold'] }]);
+      assert.deepEqual(await ids('hold:new-hold'), ['tmp-ret-1'], 'a hold placed after indexing is searchable');
+      assert.deepEqual(await ids('hold:old-hold'), ['tmp-ret-1', 'tmp-ret-2']);
+      assert.deepEqual(await ids('wombat category:legal-10y'), ['tmp-ret-1']);
+      assert.deepEqual(await ids('wombat category:standard'), ['tmp-ret-2']);
+      const expected = { ...held, holds: placed.holds, category: placed.category, retainUntil: placed.retainUntil };
+      assert.deepEqual(await h.index.get('tmp-ret-1'), expected, 'every other field is kept');
+      assert.equal(await h.index.get('never-indexed'), null, 'an unknown id is not created');
+      assert.deepEqual((await run('wombat', { facets: true })).facets?.category, [{ value: 'legal-10y', count: 1 }, { value: 'standard', count: 1 }]);
+      await h.index.setRetention([placed]);
+      assert.deepEqual(await h.index.get('tmp-ret-1'), expected, 'applying the same change again changes nothing');
+      // Released: holds only, so category and retain-until stay; the last change for an id wins.
+      await h.index.setRetention([{ id: 'tmp-ret-1', holds: ['x'] }, { id: 'tmp-ret-1', holds: [] }, { id: 'tmp-ret-2', holds: [] }]);
+      assert.deepEqual(await ids('hold:new-hold OR hold:old-hold OR hold:x'), []);
+      assert.deepEqual(await h.index.get('tmp-ret-1'), { ...expected, holds: [] });
+      assert.deepEqual(await ids('wombat ledger'), ['tmp-ret-1'], 'text is still searchable');
+      await assertRefused(h.index.setRetention([{ id: 'tmp-ret-2', holds: ['z'] }, { id: 'tmp-ret-1', holds: [], retainUntil: 'someday' }]), 'bad_request');
+      await assertRefused(h.index.setRetention([{ id: 'tmp-ret-2', holds: [], category: '' }]), 'bad_request');
+      assert.deepEqual(await ids('hold:z'), [], 'an invalid batch writes none of it');
+      await h.index.delete(['tmp-ret-1', 'tmp-ret-2']);
+      assert.equal((await run('')).total, ALL_IDS.length);
+    });
+
     it('refuses a batch holding an invalid document, writing none of it', async () => {
       const good = extraDoc('tmp-good', { body: 'quokka' });
       await assertRefused(h.index.add([good, extraDoc('tmp-bad', { date: 'last Tuesday' })]), 'bad_request');

@@ -16,6 +16,14 @@
 //   envelopeTo and envelopeFrom.
 // - watermark: the highest ledger sequence whose documents are all in the index, so a restart
 //   can catch up from the ledger instead of rebuilding.
+// - setRetention(changes) rewrites only the retention fields of documents already indexed:
+//   holds (replaced whole; [] = none), and category and retainUntil when given. Every other
+//   field stays as it is. When it resolves, get(), hold:, category: and the category facet show
+//   the new values. Ids not in the index are ignored; applying the same changes again changes
+//   nothing (idempotent); a repeated id in one batch: the last change wins. A batch with an
+//   invalid change (no id, holds not a list of strings, an empty category, an unparseable
+//   retainUntil) is a bad_request and writes none of it. The retention catalog is the source
+//   of truth for these fields; this keeps the projection in step with it between reindexes.
 
 export interface Address {
   name?: string;
@@ -59,6 +67,17 @@ export interface IndexDocument {
   holds: string[];
   /** e.g. "unparsed", "journal-report", "no-message-id", "extract-failed". */
   flags: string[];
+}
+
+/** One message's retention state, as retention/ decided it after the message was indexed. */
+export interface RetentionChange {
+  id: string;
+  /** Every hold that covers the message now: replaces the indexed list. */
+  holds: string[];
+  /** Absent: the indexed category is kept. */
+  category?: string;
+  /** ISO 8601; absent: the indexed retain-until is kept. */
+  retainUntil?: string;
 }
 
 export type SortOrder = 'date_desc' | 'date_asc' | 'relevance';
@@ -133,6 +152,8 @@ export interface SearchIndex {
   readonly backend: string;
   add(docs: IndexDocument[]): Promise<void>;
   delete(ids: string[]): Promise<void>;
+  /** Brings indexed documents' holds, category and retain-until up to date (see the contract above). */
+  setRetention(changes: RetentionChange[]): Promise<void>;
   get(id: string): Promise<IndexDocument | null>;
   search(query: QueryNode, opts?: SearchOptions): Promise<SearchResult>;
   /**

@@ -193,7 +193,7 @@ async function listenAll(config: Config, log: Logger, core: Core, ingest: Ingest
     auth,
     resources: [
       searchRoutes({ index: core.index, ...guard }),
-      messageRoutes({ index: core.index, vault: core.vault, ledger: core.ledger, messageKey, ...guard }),
+      messageRoutes({ index: core.index, vault: core.vault, ledger: core.ledger, messageKey, retentionOf: (id) => ingest.retention.recordOf(id), ...guard }),
       retentionRoutes({ retention: ingest.retention, ...guard }),
       holdPreviewRoutes({ retention: ingest.retention, index: core.index, ledger: core.ledger, indexCaughtUp: () => indexer.caughtUp(), ...guard }),
       discoveryRoutes({ discovery, ...guard }),

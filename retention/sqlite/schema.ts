@@ -28,6 +28,10 @@ export function applySchema(db: Database.Database): void {
     CREATE TABLE IF NOT EXISTS message_holds (
       hold_id TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (hold_id, sha256));
     CREATE INDEX IF NOT EXISTS message_holds_sha ON message_holds(sha256);
+    -- Messages whose holds, category or retain-until changed after indexing: an outbox written in
+    -- the same transaction as the change, emptied once the index has the new state (gen guards
+    -- against deleting an entry that changed again while it was being sent).
+    CREATE TABLE IF NOT EXISTS index_sync (sha256 TEXT PRIMARY KEY, gen INTEGER NOT NULL DEFAULT 0);
     CREATE TABLE IF NOT EXISTS batches (
       id TEXT PRIMARY KEY, category TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
       approvals_required INTEGER NOT NULL, decided_at TEXT, rejected_by TEXT, reason TEXT);

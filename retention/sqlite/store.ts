@@ -107,7 +107,11 @@ export class RetentionStore {
   /** Links a hold to messages; returns the ids that were not yet linked to it. */
   linkHold(holdId: string, ids: string[]): string[] {
     const ins = this.sql('INSERT OR IGNORE INTO message_holds (hold_id, sha256) VALUES (?, ?)');
-    return this.tx(() => ids.filter((id) => ins.run(holdId, id).changes > 0));
+    return this.tx(() => {
+      const added = ids.filter((id) => ins.run(holdId, id).changes > 0);
+      this.queueIndexSync(added);
+      return added;
+    });
   }
 
   /** Unlinks a hold from some (or all) of its messages; returns those now covered by no hold. */
@@ -115,7 +119,7 @@ export class RetentionStore {
     return this.tx(() => {
       const ids = only ?? (this.sql('SELECT sha256 FROM message_holds WHERE hold_id = ?').all(holdId) as Row[]).map((r) => String(r.sha256));
       const del = this.sql('DELETE FROM message_holds WHERE hold_id = ? AND sha256 = ?');
-      for (const id of ids) del.run(holdId, id);
+      this.queueIndexSync(ids.filter((id) => del.run(holdId, id).changes > 0));
       return ids.filter((id) => this.holdCount(id) === 0);
     });
   }
@@ -148,8 +152,34 @@ export class RetentionStore {
 
   /** Only ever later: a retain-until is never shortened here either (invariant 4). */
   extendMessage(sha256: string, retainUntil: string, category: string, rule: string): void {
-    this.sql('UPDATE messages SET retain_until = ?, category = ?, rule = ? WHERE sha256 = ? AND retain_until < ?')
-      .run(retainUntil, category, rule, sha256, retainUntil);
+    this.tx(() => {
+      const changed = this.sql('UPDATE messages SET retain_until = ?, category = ?, rule = ? WHERE sha256 = ? AND retain_until < ?')
+        .run(retainUntil, category, rule, sha256, retainUntil).changes > 0;
+      if (changed) this.queueIndexSync([sha256]);
+    });
+  }
+
+  // --- the index outbox (retention/index-sync.ts sends it)
+
+  /** Call inside the transaction that changed these messages' holds, category or retain-until. */
+  queueIndexSync(ids: string[]): void {
+    const st = this.sql('INSERT INTO index_sync (sha256) VALUES (?) ON CONFLICT(sha256) DO UPDATE SET gen = gen + 1');
+    for (const id of ids) st.run(id);
+  }
+
+  indexSyncQueue(limit: number): Array<{ sha256: string; gen: number }> {
+    return (this.sql('SELECT sha256, gen FROM index_sync ORDER BY rowid LIMIT ?').all(limit) as Row[])
+      .map((r) => ({ sha256: String(r.sha256), gen: Number(r.gen) }));
+  }
+
+  /** Removes entries the index now reflects, unless they changed again since they were read. */
+  indexSynced(entries: Array<{ sha256: string; gen: number }>): void {
+    const del = this.sql('DELETE FROM index_sync WHERE sha256 = ? AND gen = ?');
+    this.tx(() => entries.forEach((e) => del.run(e.sha256, e.gen)));
+  }
+
+  indexSyncPending(): number {
+    return Number((this.sql('SELECT count(*) AS n FROM index_sync').get() as Row).n);
   }
 
   /** Messages catalogued after a position (SQLite rowid order = arrival order in the catalog). */

@@ -1,7 +1,7 @@
 // Turns an IndexDocument into the Elasticsearch document of search/elasticsearch/mappings.ts:
 // folded text fields, lower-cased keywords, per-role addresses and domain suffixes, thread
 // links, and the original document kept whole (not indexed) for get() and snippets.
-import type { Address, IndexDocument } from '../port.ts';
+import type { Address, IndexDocument, RetentionChange } from '../port.ts';
 import { foldText } from './text.ts';
 import { domainOf, domainSuffixes, normalizeMessageId, threadIds, validateDocument } from '../document-rules.ts';
 
@@ -93,4 +93,18 @@ export function toEsDocument(doc: IndexDocument, dateMs: number): EsDocument {
     t: Object.fromEntries(TEXT_COLUMNS.map((c) => [c, foldText(sources[c])])) as Record<TextColumn, string>,
     doc,
   };
+}
+
+/** The fields a RetentionChange rewrites, as a partial update: the indexed ones and the kept document's. */
+export interface EsRetentionPatch {
+  holds: string[];
+  category?: string;
+  doc: Pick<IndexDocument, 'holds'> & Partial<Pick<IndexDocument, 'category' | 'retainUntil'>>;
+}
+
+export function retentionPatch(c: RetentionChange): EsRetentionPatch {
+  const kept: EsRetentionPatch['doc'] = { holds: [...c.holds] };
+  if (c.category !== undefined) kept.category = c.category;
+  if (c.retainUntil !== undefined) kept.retainUntil = c.retainUntil;
+  return { holds: lower(c.holds), ...(c.category !== undefined ? { category: c.category } : {}), doc: kept };
 }

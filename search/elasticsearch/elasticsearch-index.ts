@@ -4,7 +4,7 @@
 import { Client, errors } from '@elastic/elasticsearch';
 import { describe, SteleError } from '../../core/errors.ts';
 import { stripPassword } from '../../core/log.ts';
-import type { IndexDocument, QueryNode, SearchIndex, SearchOptions } from '../port.ts';
+import type { IndexDocument, QueryNode, RetentionChange, SearchIndex, SearchOptions } from '../port.ts';
 import { applyMappings, checkIndexName } from './mappings.ts';
 import { search, thread } from './read.ts';
 import { createWriter } from './write.ts';
@@ -66,6 +66,7 @@ export async function createElasticsearchIndex(opts: ElasticsearchIndexOptions):
     backend: 'elasticsearch',
     add: (docs: IndexDocument[]) => guard('add', () => writer.add(docs)),
     delete: (ids: string[]) => guard('delete', () => writer.delete(ids)),
+    setRetention: (changes: RetentionChange[]) => guard('set retention', () => writer.setRetention(changes)),
     get: (id: string) =>
       guard('get', async () => {
         const res = await client.get<{ doc: IndexDocument }>({ index, id, _source_includes: ['doc'] }, { ignore: [404] });

@@ -5,8 +5,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SteleError, storageError } from '../../core/errors.ts';
-import type { IndexDocument, QueryNode, SearchIndex, SearchOptions } from '../port.ts';
+import type { IndexDocument, QueryNode, RetentionChange, SearchIndex, SearchOptions } from '../port.ts';
 import { search, thread } from './read.ts';
+import { createRetentionWriter } from './retention.ts';
 import { applySchema } from './schema.ts';
 import { createWriter } from './write.ts';
 
@@ -31,6 +32,7 @@ export async function createSqliteIndex(opts: SqliteIndexOptions): Promise<Searc
     throw storageError(`prepare search index ${path}`, err);
   }
   const writer = createWriter(db);
+  const setRetention = createRetentionWriter(db);
   const getDoc = db.prepare('SELECT doc FROM docs WHERE id = ?');
   const getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
   const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
@@ -48,6 +50,7 @@ export async function createSqliteIndex(opts: SqliteIndexOptions): Promise<Searc
     backend: 'sqlite',
     add: (docs: IndexDocument[]) => guard('add', () => writer.add(docs)),
     delete: (ids: string[]) => guard('delete', () => writer.delete(ids)),
+    setRetention: (changes: RetentionChange[]) => guard('set retention', () => setRetention(changes)),
     get: (id: string) =>
       guard('get', () => {
         const row = getDoc.get(id) as { doc: string } | undefined;

@@ -24,6 +24,12 @@ export interface MessageRouteDeps {
   audit: Audit;
   /** Vault key of a message by its SHA-256 (ingest's messageKey). */
   messageKey: (sha256: string) => string;
+  /**
+   * The retention catalog's current category, retain-until and holds (Retention.recordOf): the
+   * source of truth, since holds and extensions come after indexing. Null, or absent (the routes
+   * tested alone), falls back to the index document.
+   */
+  retentionOf?: (sha256: string) => { category: string; retainUntil: string; holds: string[] } | null;
 }
 
 /** A message id is its SHA-256 in lower-case hex: nothing else reaches the vault (no traversal). */
@@ -70,6 +76,7 @@ async function viewMessage(deps: MessageRouteDeps, req: Request, res: Response):
   const doc = await deps.index.get(id);
   if (!doc) throw notArchived(id);
   const ingest = deps.ledger.first(MESSAGE_INGESTED, id);
+  const retention = deps.retentionOf?.(id) ?? doc;
   const mail = await openOriginal(deps, id);
   const attachments = (mail?.attachments ?? []).map((a, n) => ({
     n, filename: attachmentName(a, n), contentType: a.contentType, size: a.size ?? a.content.length,
@@ -87,7 +94,7 @@ async function viewMessage(deps: MessageRouteDeps, req: Request, res: Response):
     attachments,
     /** What the index read from each attachment (TNEF contents included), for search. */
     indexedAttachments: doc.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, hasText: !!a.text })),
-    flags: doc.flags, category: doc.category, retainUntil: doc.retainUntil, holds: doc.holds, custodians: doc.custodians,
+    flags: doc.flags, category: retention.category, retainUntil: retention.retainUntil, holds: retention.holds, custodians: doc.custodians,
     ingest,
   });
 }
