@@ -2,7 +2,12 @@
 // It tails the ledger from the index's watermark: new messages are parsed in full (in the
 // worker pool) and added, further journal copies merge their envelopes, destroyed messages
 // leave. Live ingest hands it the raw bytes it just stored so the vault is not read back;
-// after a restart, or for `stele reindex`, it reads them from the vault.
+// after a restart, or for `stele reindex`, it reads them from the vault (opened in a worker).
+//
+// Parsing runs ahead of writing: a bounded window of messages is read and parsed in ledger
+// order while the main thread writes the batch before it, so the workers never wait for
+// add() and add() rarely waits for the slowest message of a page.
+import { isSteleError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { IndexDocument, SearchIndex } from '../search/port.ts';
 import type { Ledger } from '../vault/ledger/ledger.ts';
@@ -14,12 +19,27 @@ import type { WorkerPool } from './parse/pool.ts';
 import { MESSAGE_DUPLICATE, MESSAGE_INGESTED, messageKey } from './pipeline.ts';
 import type { Envelope } from './types.ts';
 
+/** Ledger entries read per query. */
 const PAGE = 256;
 /** Raw bytes kept for the indexer between ack and indexing; past this it reads the vault. */
 const MAX_CACHED_BYTES = 64 * 1024 * 1024;
 const RETRY_MS = 2_000;
-/** While messages are being acknowledged, indexing steps back this long between pages. */
+/** While messages are being acknowledged, indexing steps back this long every PAGE documents. */
 const YIELD_MS = 50;
+/**
+ * Messages read and parsed ahead of the writer, per parse worker: enough that a worker that
+ * finishes finds its next message queued while the main thread is busy in add().
+ */
+const AHEAD_PER_WORKER = 4;
+/** Raw bytes read ahead of the writer at most (one message is always allowed, however big). */
+const MAX_AHEAD_BYTES = 64 * 1024 * 1024;
+/**
+ * Documents per add(). A batch is written at MAX_BATCH, or at MIN_BATCH when the next message
+ * is still being parsed (the writer would wait anyway). FTS5 turns each transaction into a new
+ * segment, so batches much smaller than this cost more merging later.
+ */
+const MAX_BATCH = 128;
+const MIN_BATCH = 32;
 
 export interface IndexerDeps {
   ledger: Ledger;
@@ -43,9 +63,69 @@ interface IngestedData {
   flags?: string[];
 }
 
+/** One ledger entry on its way to the index; `doc` is set for messages to add. */
+interface Pending {
+  entry: LedgerEntry;
+  doc: Promise<IndexDocument> | null;
+  settled: boolean;
+  bytes: number;
+}
+
+/**
+ * Reads ledger entries in order and starts each message's document (vault read, parse) as soon
+ * as it enters the window; the window is bounded in messages and in raw bytes, so memory stays
+ * flat however far behind the index is.
+ */
+class ReadAhead {
+  private readonly queue: Pending[] = [];
+  private page: LedgerEntry[] = [];
+  private end = false;
+  private inFlight = 0;
+  private inFlightBytes = 0;
+
+  constructor(
+    private readonly ledger: Ledger,
+    private afterSeq: number,
+    private readonly window: number,
+    private readonly start: (e: LedgerEntry) => { doc: Promise<IndexDocument>; bytes: number } | null,
+  ) {}
+
+  /** The next entry in ledger order without taking it; undefined once the ledger is read to its end. */
+  peek(): Pending | undefined {
+    this.fill();
+    return this.queue[0];
+  }
+
+  take(): Pending {
+    const p = this.queue.shift()!;
+    if (p.doc) (this.inFlight--, (this.inFlightBytes -= p.bytes));
+    this.fill();
+    return p;
+  }
+
+  private fill(): void {
+    while (this.inFlight < this.window && (this.inFlightBytes < MAX_AHEAD_BYTES || this.inFlight === 0) && this.queue.length < PAGE * 2) {
+      if (this.page.length === 0) {
+        if (this.end) return;
+        this.page = this.ledger.query({ afterSeq: this.afterSeq, limit: PAGE });
+        if (this.page.length === 0) return void (this.end = true);
+        this.afterSeq = this.page[this.page.length - 1].seq;
+      }
+      const entry = this.page.shift()!;
+      const started = this.start(entry);
+      const p: Pending = { entry, doc: started?.doc ?? null, settled: !started, bytes: started?.bytes ?? 0 };
+      // Settling marks the promise handled too: if the writer stops at an earlier failure, a later
+      // rejection is not an unhandled one.
+      p.doc?.then(() => (p.settled = true), () => (p.settled = true));
+      if (p.doc) (this.inFlight++, (this.inFlightBytes += p.bytes));
+      this.queue.push(p);
+    }
+  }
+}
+
 export class Indexer {
   private watermark = -1;
-  private running: Promise<void> | null = null;
+  private running: Promise<unknown> | null = null;
   private again = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -69,10 +149,7 @@ export class Indexer {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.again) (this.again = false), this.notify();
-    });
+    this.running = this.drain().finally(() => this.settle());
   }
 
   /** Resolves once every ledger entry that exists now is reflected in the index. */
@@ -91,22 +168,26 @@ export class Indexer {
 
   /** Drops the index and rebuilds it from the whole ledger (`stele reindex`). */
   async rebuild(onProgress?: (seq: number, head: number) => void): Promise<{ indexed: number }> {
-    await this.deps.index.clear();
-    this.watermark = 0;
-    let indexed = 0;
+    while (this.running) await this.running; // a catch-up in progress must not write into the new index
     const head = this.deps.ledger.headInfo().seq;
-    for (;;) {
-      const page = this.deps.ledger.query({ afterSeq: this.watermark, limit: PAGE });
-      if (page.length === 0) return { indexed };
-      indexed += await this.apply(page);
-      onProgress?.(this.watermark, head);
-    }
+    const run = (async () => {
+      await this.deps.index.clear();
+      this.watermark = 0;
+      return this.pump((seq) => onProgress?.(seq, head));
+    })();
+    this.running = run.then(() => undefined, () => undefined).finally(() => this.settle());
+    return { indexed: await run };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     while (this.running) await this.running;
+  }
+
+  private settle(): void {
+    this.running = null;
+    if (this.again) (this.again = false), this.notify();
   }
 
   private async currentWatermark(): Promise<number> {
@@ -116,15 +197,9 @@ export class Indexer {
 
   private async drain(): Promise<void> {
     try {
-      for (;;) {
-        if (this.deps.ingestBusy?.()) await new Promise((r) => setTimeout(r, YIELD_MS));
-        const page = this.deps.ledger.query({ afterSeq: await this.currentWatermark(), limit: PAGE });
-        if (page.length === 0) break;
-        await this.apply(page);
-        this.resolveWaiters();
-      }
+      await this.pump();
     } catch (err) {
-      // The watermark did not move: the same entries are tried again, nothing is skipped.
+      // The watermark did not move past what failed: the same entries are tried again, nothing is skipped.
       this.deps.log.error('indexing failed; retrying', { err });
       if (!this.closed) this.retryTimer = setTimeout(() => this.notify(), RETRY_MS);
       return;
@@ -136,17 +211,37 @@ export class Indexer {
     this.waiters = this.waiters.filter((w) => (w.seq <= this.watermark ? (w.resolve(), false) : true));
   }
 
-  /** Applies one page of ledger entries in order; returns how many messages were added. */
-  private async apply(entries: LedgerEntry[]): Promise<number> {
-    const docs = await Promise.all(entries.map((e) => (e.type === MESSAGE_INGESTED && e.subject ? this.documentFor(e) : null)));
+  /**
+   * Applies the ledger from the watermark to its end, in order; returns how many messages were
+   * added. The watermark moves only past entries whose effect is committed to the index.
+   */
+  private async pump(onProgress?: (seq: number) => void): Promise<number> {
+    const ahead = new ReadAhead(this.deps.ledger, await this.currentWatermark(), Math.max(1, this.deps.pool.size) * AHEAD_PER_WORKER, (e) => this.start(e));
     let batch: IndexDocument[] = [];
+    let through = this.watermark; // the last entry taken; its effect is committed once batch is
+    let indexed = 0;
+    let sinceYield = 0;
     const flush = async () => {
       if (batch.length) await this.deps.index.add(batch);
+      if (through > this.watermark) await this.deps.index.setWatermark(through);
+      this.watermark = through;
+      for (const d of batch) this.forget(d.sha256);
+      indexed += batch.length;
+      sinceYield += batch.length;
       batch = [];
+      this.resolveWaiters();
+      onProgress?.(through);
+      if (sinceYield >= PAGE && this.deps.ingestBusy?.()) (sinceYield = 0), await new Promise((r) => setTimeout(r, YIELD_MS));
     };
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i];
-      if (docs[i]) batch.push(docs[i]!);
+    for (;;) {
+      const next = ahead.peek();
+      const full = batch.length >= MAX_BATCH || (next !== undefined && !next.settled && batch.length >= MIN_BATCH);
+      if (!next || full || through - this.watermark >= PAGE) {
+        if (batch.length || through > this.watermark) await flush();
+        if (!next) return indexed;
+      }
+      const { entry: e, doc } = ahead.take();
+      if (doc) batch.push(await doc);
       else if (e.type === MESSAGE_DUPLICATE && e.subject) {
         await flush();
         await mergeEnvelope(this.deps.index, e.subject, (e.data as { envelope: Envelope }).envelope);
@@ -154,28 +249,56 @@ export class Indexer {
         await flush();
         await this.deps.index.delete([e.subject]);
       }
+      through = e.seq;
     }
-    await flush();
-    this.watermark = entries[entries.length - 1].seq;
-    await this.deps.index.setWatermark(this.watermark);
-    for (const d of docs) if (d) this.forget(d.sha256);
-    return docs.filter(Boolean).length;
+  }
+
+  /** Starts reading and parsing a message entry's document; null for every other entry. */
+  private start(e: LedgerEntry): { doc: Promise<IndexDocument>; bytes: number } | null {
+    if (e.type !== MESSAGE_INGESTED || !e.subject) return null;
+    return { doc: this.documentFor(e), bytes: (e.data as unknown as IngestedData).size ?? 0 };
   }
 
   private async documentFor(e: LedgerEntry): Promise<IndexDocument> {
     const d = e.data as unknown as IngestedData;
-    const raw = this.cache.get(d.sha256) ?? (await this.deps.vault.getOpened(messageKey(d.sha256)));
-    let parsed: ParsedMessage;
-    try {
-      parsed = await this.deps.pool.parse(raw);
-    } catch (err) {
-      this.deps.log.warn('parser failed; indexing what could be read', { id: d.sha256, err });
-      parsed = parseLeniently(raw, 'unparsed');
-    }
-    return buildDocument(parsed, {
+    return buildDocument(await this.parsedMessage(d.sha256), {
       sha256: d.sha256, size: d.size, receivedAt: e.time, category: d.category, retainUntil: d.retainUntil,
       holds: d.holds ?? [], envelopes: [d.envelope], flags: d.flags,
     });
+  }
+
+  /**
+   * The message parsed: from the bytes ingest kept, or else opened and parsed in a worker straight
+   * from the first region's sealed copy, so the main thread only reads the file. A copy that cannot
+   * be read or opened takes the vault's own path, which falls back to the other region and reports
+   * the faulty one.
+   */
+  private async parsedMessage(sha256: string): Promise<ParsedMessage> {
+    const cached = this.cache.get(sha256);
+    if (cached) return this.parseOrLenient(cached, sha256);
+    const key = messageKey(sha256);
+    const sealed = await this.deps.vault.regions[0].get(key).catch(() => null);
+    if (sealed) {
+      try {
+        return await this.deps.pool.openAndParse(sealed, key);
+      } catch (err) {
+        if (!isSteleError(err, 'integrity')) return this.lenient(await this.deps.vault.getOpened(key), sha256, err);
+      }
+    }
+    return this.parseOrLenient(await this.deps.vault.getOpened(key), sha256);
+  }
+
+  private async parseOrLenient(raw: Buffer, sha256: string): Promise<ParsedMessage> {
+    try {
+      return await this.deps.pool.parse(raw);
+    } catch (err) {
+      return this.lenient(raw, sha256, err);
+    }
+  }
+
+  private lenient(raw: Buffer, sha256: string, err: unknown): ParsedMessage {
+    this.deps.log.warn('parser failed; indexing what could be read', { id: sha256, err });
+    return parseLeniently(raw, 'unparsed');
   }
 
   private forget(sha256: string): void {

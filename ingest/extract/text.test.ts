@@ -282,6 +282,23 @@ describe('extractText: PDF through pdftotext', () => {
     assert.match(result.error ?? '', /^pdf: pdftotext exited with/);
   });
 
+  test('bytes with neither a PDF header nor any object are refused without running pdftotext', async () => {
+    const marker = join(scratch, 'pdftotext-ran');
+    const fake = join(scratch, 'recording-pdftotext');
+    writeFileSync(fake, `#!/bin/sh\ntouch '${marker}'\nexit 1\n`);
+    chmodSync(fake, 0o755);
+    const noise = Buffer.alloc(4096, 'x');
+    const result = await extractText({ filename: 'scan.pdf', contentType: 'application/pdf', content: noise }, { pdftotextPath: fake });
+    assert.equal(result.error, 'pdf: not a PDF: no header and no objects');
+    assert.throws(() => readFileSync(marker), /ENOENT/, 'pdftotext was not started');
+  });
+
+  test('a PDF whose header is damaged still goes to pdftotext, which rebuilds it from its objects', async () => {
+    const pdf = makePdf(['headless but whole']);
+    const content = pdf.subarray(pdf.indexOf('1 0 obj'));
+    assert.equal(textOf(await extractText({ filename: 'a.pdf', contentType: 'application/pdf', content })), 'headless but whole');
+  });
+
   test('a hanging pdftotext is killed at the timeout', async () => {
     const fake = join(scratch, 'hanging-pdftotext');
     writeFileSync(fake, '#!/bin/sh\nexec sleep 30\n');

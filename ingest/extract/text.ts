@@ -225,8 +225,20 @@ function findExecutable(name: string): string | null {
   return found;
 }
 
+/**
+ * True when poppler could not find a single object in the bytes: no `%PDF-` header where it looks
+ * (the first 1024 bytes) and no `obj` keyword anywhere. Without a header poppler still rebuilds the
+ * cross-reference table by scanning for `N G obj` (so a PDF with a damaged header still gives its
+ * text), but with neither there is nothing it can read; spawning it for such bytes (a mislabelled
+ * or random attachment) would only cost a fork from a large process.
+ */
+function cannotBePdf(content: Buffer): boolean {
+  return content.subarray(0, 1024).indexOf('%PDF-', 0, 'latin1') < 0 && content.indexOf('obj', 0, 'latin1') < 0;
+}
+
 /** Runs pdftotext with the PDF on stdin and text on stdout: no shell, no temp file, killed at the deadline. */
 function extractPdf(ctx: Context): Promise<RawText> {
+  if (cannotBePdf(ctx.att.content)) return Promise.reject(new Error('not a PDF: no header and no objects'));
   const name = ctx.opts.pdftotextPath ?? 'pdftotext';
   const bin = findExecutable(name);
   if (!bin) return Promise.reject(new Error(`${name} not found (Debian: apt-get install poppler-utils)`));

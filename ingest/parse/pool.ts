@@ -8,7 +8,7 @@ import type { ParsedMessage } from './parse-message.ts';
 
 interface Job {
   id: number;
-  op: 'parse' | 'seal';
+  op: 'parse' | 'open-parse' | 'seal';
   raw: Buffer;
   objectKey?: string;
   resolve(r: unknown): void;
@@ -42,9 +42,23 @@ export class WorkerPool {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
+  /** Worker threads in the pool (callers size their read-ahead by it). */
+  get size(): number {
+    return this.slots.length;
+  }
+
   /** Full MIME parse of a message (for the index). */
   parse(raw: Buffer): Promise<ParsedMessage> {
     return this.submit<ParsedMessage>('parse', raw);
+  }
+
+  /**
+   * Opens a sealed object and parses the message in it, both off the main thread. A failure to
+   * open it rejects with code `integrity` (read it again from another region); a parser failure
+   * with `internal`, as parse() does.
+   */
+  openAndParse(sealed: Buffer, objectKey: string): Promise<ParsedMessage> {
+    return this.submit<ParsedMessage>('open-parse', sealed, objectKey);
   }
 
   /** Seals a message off the main thread (worth it for large ones). */
@@ -78,10 +92,10 @@ export class WorkerPool {
       };
       worker.on('message', onReady);
     });
-    worker.on('message', (m: { id?: number; result?: unknown; error?: string }) => {
+    worker.on('message', (m: { id?: number; result?: unknown; error?: string; opening?: boolean }) => {
       if (m.id === undefined || !slot.job || slot.job.id !== m.id) return;
       const job = this.finish(slot);
-      if (m.error !== undefined) job.reject(new SteleError('internal', `worker ${job.op}: ${m.error}`));
+      if (m.error !== undefined) job.reject(new SteleError(m.opening ? 'integrity' : 'internal', `worker ${job.op}: ${m.error}`));
       else job.resolve(m.result);
       this.dispatch();
     });
