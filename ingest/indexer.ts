@@ -51,6 +51,12 @@ export interface IndexerDeps {
   removedBy: string[];
   /** True while ingest is acknowledging messages: indexing then yields to it. */
   ingestBusy?: () => boolean;
+  /**
+   * The retention catalog's current state of a message (Retention.recordOf), null when not
+   * catalogued yet. Holds and extensions placed after ingest are not in message.ingested:
+   * without this a reindex, or indexing that trails a release, would bring back the old state.
+   */
+  retentionOf?: (sha256: string) => { category: string; retainUntil: string; holds: readonly string[] } | null;
 }
 
 interface IngestedData {
@@ -211,6 +217,12 @@ export class Indexer {
     this.waiters = this.waiters.filter((w) => (w.seq <= this.watermark ? (w.resolve(), false) : true));
   }
 
+  /** Read right before add(): on SQLite nothing can interleave between this read and the write. */
+  private withRetention(doc: IndexDocument): IndexDocument {
+    const r = this.deps.retentionOf?.(doc.sha256);
+    return r ? { ...doc, category: r.category, retainUntil: r.retainUntil, holds: [...r.holds] } : doc;
+  }
+
   /**
    * Applies the ledger from the watermark to its end, in order; returns how many messages were
    * added. The watermark moves only past entries whose effect is committed to the index.
@@ -222,7 +234,7 @@ export class Indexer {
     let indexed = 0;
     let sinceYield = 0;
     const flush = async () => {
-      if (batch.length) await this.deps.index.add(batch);
+      if (batch.length) await this.deps.index.add(batch.map((d) => this.withRetention(d)));
       if (through > this.watermark) await this.deps.index.setWatermark(through);
       this.watermark = through;
       for (const d of batch) this.forget(d.sha256);

@@ -111,6 +111,8 @@ export function createPipeline(core: Core, opts: { clock?: Clock } = {}): Ingest
   const indexer = new Indexer({
     ledger: core.ledger, vault: core.vault, index: core.index, pool, log: core.log, removedBy: MESSAGE_EVENTS.destroyed,
     ingestBusy: () => pipeline.busy,
+    // Read only once indexing runs, after retention below is built.
+    retentionOf: (id) => retention.recordOf(id),
   });
   const retention = createRetention({
     vault: core.vault, sodium: core.sodium, ledger: core.ledger, index: core.index, log: core.log, clock: opts.clock,
