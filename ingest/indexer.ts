@@ -138,6 +138,7 @@ export class Indexer {
   private readonly cache = new Map<string, Buffer>();
   private cachedBytes = 0;
   private waiters: Array<{ seq: number; resolve(): void }> = [];
+  private catalogWarned = false;
 
   constructor(private readonly deps: IndexerDeps) {}
 
@@ -217,9 +218,19 @@ export class Indexer {
     this.waiters = this.waiters.filter((w) => (w.seq <= this.watermark ? (w.resolve(), false) : true));
   }
 
-  /** Read right before add(): on SQLite nothing can interleave between this read and the write. */
+  /**
+   * Read right before add(): on SQLite nothing can interleave between this read and the write.
+   * At shutdown the catalog closes before the indexer finishes its last pass (its jobs wait on the
+   * indexer); the ingest-time state then stands, which is what the ledger says for new mail.
+   */
   private withRetention(doc: IndexDocument): IndexDocument {
-    const r = this.deps.retentionOf?.(doc.sha256);
+    let r: ReturnType<NonNullable<IndexerDeps['retentionOf']>> = null;
+    try {
+      r = this.deps.retentionOf?.(doc.sha256) ?? null;
+    } catch (err) {
+      if (!this.catalogWarned) this.deps.log.warn('retention catalog unavailable; indexing the ingest-time retention state', { id: doc.sha256, err });
+      this.catalogWarned = true;
+    }
     return r ? { ...doc, category: r.category, retainUntil: r.retainUntil, holds: [...r.holds] } : doc;
   }
 
