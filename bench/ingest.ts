@@ -9,17 +9,14 @@
 //   node --import tsx bench/ingest.ts [--messages 3000] [--connections 8] [--backend embedded|scale]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { DirSyncer } from '../vault/fs/dir-sync.ts';
-import { corpusMessages } from '../test/corpus-files.ts';
 import { startElasticsearch } from '../test/services/elasticsearch.ts';
 import { s3VaultSetting, startS3Pair } from '../test/services/s3.ts';
-import { generateMessage } from './corpus.ts';
+import { loadBenchCorpus, sendAll } from './smtp-load.ts';
 
 /** embedded: two fs regions and SQLite (the default); scale: two S3 servers and Elasticsearch. */
 export type IngestBackend = 'embedded' | 'scale';
@@ -32,16 +29,6 @@ export interface IngestFigures {
   baseline: { msgsPerSec: number; mbPerSec: number };
   stele: { msgsPerSec: number; mbPerSec: number; failures: number; indexedMsgsPerSec: number };
   ratio: number;
-}
-
-async function loadCorpus(n: number): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  for (let i = 0; i < n; i++) out.push(generateMessage(i, 7));
-  for (const f of await corpusMessages()) {
-    const raw = await readFile(f);
-    if (raw.length > 0) out.push(raw);
-  }
-  return out;
 }
 
 async function runPool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -71,6 +58,7 @@ export async function baseline(messages: Buffer[], connections: number): Promise
     }));
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await syncer.close(); // its cached directory handles
   await rm(root, { recursive: true, force: true });
   return { seconds };
 }
@@ -123,21 +111,8 @@ async function startScaleBackends(): Promise<{ env: Record<string, string>; stop
 export async function steleIngest(messages: Buffer[], connections: number, backendEnv: Record<string, string> = {}): Promise<{ seconds: number; indexedSeconds: number; failures: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'stele-bench-'));
   const { child, smtpPort, httpPort } = await startSteleProcess(dataDir, backendEnv);
-  const options: SMTPTransport.Options & { pool: true; maxConnections: number; maxMessages: number } = {
-    pool: true, maxConnections: connections, maxMessages: Infinity, host: '127.0.0.1', port: smtpPort, ignoreTLS: true,
-  };
-  const transport = nodemailer.createTransport(options);
-  let failures = 0;
   const started = process.hrtime.bigint();
-  await runPool(messages, connections, async (raw) => {
-    try {
-      await transport.sendMail({ envelope: { from: 'journal@clinic.example', to: ['archive@stele.example'] }, raw });
-    } catch {
-      failures++;
-    }
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  transport.close();
+  const { seconds, failures } = await sendAll(smtpPort, messages, connections, 'archive@stele.example');
   await waitIndexed(httpPort);
   const indexedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   child.kill('SIGTERM');
@@ -148,7 +123,7 @@ export async function steleIngest(messages: Buffer[], connections: number, backe
 
 export async function benchIngest(opts: { messages: number; connections: number; backend?: IngestBackend }): Promise<IngestFigures> {
   const backend = opts.backend ?? 'embedded';
-  const corpus = await loadCorpus(opts.messages);
+  const corpus = await loadBenchCorpus(opts.messages);
   const bytes = corpus.reduce((s, b) => s + b.length, 0);
   const mb = bytes / 1e6;
   const base = await baseline(corpus, opts.connections);

@@ -13,10 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { corpusMessages } from '../test/corpus-files.ts';
-import { generateMessage } from './corpus.ts';
+import { loadBenchCorpus, sendAll, type SendFigures } from './smtp-load.ts';
 
 const run = promisify(execFile);
 const POSTFIX = '/usr/sbin/postfix';
@@ -36,12 +33,6 @@ export function postfixUnavailable(): string | null {
   return null;
 }
 
-export interface SendFigures {
-  seconds: number;
-  accepted: number;
-  failures: number;
-}
-
 export interface PostfixFigures {
   messages: number;
   megabytes: number;
@@ -49,41 +40,6 @@ export interface PostfixFigures {
   /** Postfix: every message acknowledged (250 after its queue file is fsynced), then all in the Maildir. */
   postfix: SendFigures & { deliveredSeconds: number; delivered: number; version: string };
   sink: SendFigures;
-}
-
-/** The ingest benchmark's corpus: generated traffic (seed 7) plus the shared odd-mail corpus. */
-export async function loadBenchCorpus(n: number): Promise<Buffer[]> {
-  const out: Buffer[] = [];
-  for (let i = 0; i < n; i++) out.push(generateMessage(i, 7));
-  for (const f of await corpusMessages()) {
-    const raw = await readFile(f);
-    if (raw.length > 0) out.push(raw);
-  }
-  return out;
-}
-
-/** The client of bench/ingest.ts: nodemailer's pool, `connections` sessions, one message each at a time. */
-export async function sendAll(port: number, messages: Buffer[], connections: number, to: string): Promise<SendFigures> {
-  const options: SMTPTransport.Options & { pool: true; maxConnections: number; maxMessages: number } = {
-    pool: true, maxConnections: connections, maxMessages: Infinity, host: '127.0.0.1', port, ignoreTLS: true,
-  };
-  const transport = nodemailer.createTransport(options);
-  let failures = 0;
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (next < messages.length) {
-      const raw = messages[next++]!;
-      try {
-        await transport.sendMail({ envelope: { from: 'journal@clinic.example', to: [to] }, raw });
-      } catch {
-        failures++;
-      }
-    }
-  }));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  transport.close();
-  return { seconds, accepted: messages.length - failures, failures };
 }
 
 async function userIds(name: string): Promise<{ uid: number; gid: number }> {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchExport, type ExportFigures } from './export.ts';
 import { benchIngest, type IngestFigures } from './ingest.ts';
-import { benchPostfix, loadBenchCorpus, postfixUnavailable, POSTFIX_INSTALL_HINT, type PostfixFigures } from './postfix.ts';
+import { loadBenchCorpus } from './smtp-load.ts';
+import { benchPostfix, postfixUnavailable, POSTFIX_INSTALL_HINT, type PostfixFigures } from './postfix.ts';
 import { benchReindex, fillArchive, type ReindexFigures } from './reindex.ts';
 import { benchSearch, type SearchFigures } from './search.ts';
 import { benchVerify, type VerifyFigures } from './verify.ts';
@@ -155,7 +156,7 @@ function table(r: Results, sizes: Sizes, machine: { start: number[]; end: number
     '',
     `- Date: ${machine.date}; run: ${sizes.label}; ${Math.round(machine.seconds / 60)} min in all.`,
     `- Machine: ${cpu.length} x ${cpu[0]?.model ?? 'cpu'}, ${n1(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}.`,
-    `- Load average (1/5/15 min): ${la(machine.start)} at the start, ${la(machine.end)} at the end.${machine.note ? ` ${machine.note}` : ''}`,
+    `- Load average (1/5/15 min): ${la(machine.start)} at the start, ${la(machine.end)} at the end.${machine.note ? ` Note: ${machine.note}.` : ''}`,
     '- How to run: `npm run bench` (default sizes), `npm run bench -- --quick` (about a minute), `npm run bench -- --full` (adds search at 1M, ' +
       'about 20 min more); `--only ingest,postfix,search,export,reindex,verify` runs some. The Postfix and smtp-sink comparison needs Debian\'s ' +
       '`postfix` package and root (a private instance in a temporary directory on a free loopback port; nothing on port 25).',

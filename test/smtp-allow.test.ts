@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildMail } from './fixtures/mail.ts';
 import { login, removeDir, startTestStele, TEST_ADMIN_PASSWORD, type SignedInClient, type TestStele } from './harness.ts';
-import { sendSmtpFrom } from './smtp-from.ts';
+import { sendSmtp } from './smtp-client.ts';
 
 const envelope = { from: 'mta@clinic.example', to: ['records@clinic.example'] };
 
@@ -22,7 +22,7 @@ describe('SMTP allow-list API', () => {
   });
 
   it('admits a source once added and refuses it again once removed', async () => {
-    const before = await sendSmtpFrom('127.0.0.2', s.smtpPort, buildMail({ subject: 'allow before' }), envelope);
+    const before = await sendSmtp(s.smtpPort, buildMail({ subject: 'allow before' }), envelope, { localAddress: '127.0.0.2' });
     assert.equal(before.code, 554, before.response);
 
     const added = await admin.fetch('/api/v1/smtp-allow', { json: { cidr: '127.0.0.2', label: 'second relay' } });
@@ -31,7 +31,7 @@ describe('SMTP allow-list API', () => {
     assert.equal(entry.cidr, '127.0.0.2/32');
     assert.equal(entry.addedBy, 'admin');
 
-    const during = await sendSmtpFrom('127.0.0.2', s.smtpPort, buildMail({ subject: 'allow during' }), envelope);
+    const during = await sendSmtp(s.smtpPort, buildMail({ subject: 'allow during' }), envelope, { localAddress: '127.0.0.2' });
     assert.equal(during.code, 250, during.response);
 
     const list = (await (await admin.fetch('/api/v1/smtp-allow')).json()) as { configured: string[]; entries: Array<{ cidr: string }> };
@@ -39,7 +39,7 @@ describe('SMTP allow-list API', () => {
     assert.deepEqual(list.entries.map((e) => e.cidr), ['127.0.0.2/32']);
 
     assert.equal((await admin.fetch(`/api/v1/smtp-allow/${entry.id}`, { method: 'DELETE' })).status, 204);
-    const afterRemoval = await sendSmtpFrom('127.0.0.2', s.smtpPort, buildMail({ subject: 'allow after' }), envelope);
+    const afterRemoval = await sendSmtp(s.smtpPort, buildMail({ subject: 'allow after' }), envelope, { localAddress: '127.0.0.2' });
     assert.equal(afterRemoval.code, 554, afterRemoval.response);
 
     const events = s.core.ledger.query({ types: ['smtp_allow.added', 'smtp_allow.removed'] });

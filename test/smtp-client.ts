@@ -7,8 +7,12 @@ export interface SmtpOutcome {
   response: string;
 }
 
-export async function sendSmtp(port: number, raw: Buffer | string, envelope: { from: string; to: string[] }): Promise<SmtpOutcome> {
-  const options: SMTPTransport.Options = { host: '127.0.0.1', port, secure: false, ignoreTLS: true };
+/**
+ * Sends one raw message; `localAddress` binds the socket to another loopback source address
+ * (127.0.0.2, ...), to play a second mail server for the allow-list.
+ */
+export async function sendSmtp(port: number, raw: Buffer | string, envelope: { from: string; to: string[] }, opts: { localAddress?: string } = {}): Promise<SmtpOutcome> {
+  const options: SMTPTransport.Options = { host: '127.0.0.1', port, secure: false, ignoreTLS: true, localAddress: opts.localAddress };
   const transport = nodemailer.createTransport(options);
   try {
     const info = await transport.sendMail({ envelope, raw });

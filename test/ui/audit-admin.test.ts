@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import { messageKey } from '../../vault/index.ts';
 import { buildMail } from '../fixtures/mail.ts';
 import { enrolTotp, journalHttp, login, removeDir, startTestStele, totpCode, TEST_ADMIN_PASSWORD, type TestStele } from '../harness.ts';
-import { sendSmtpFrom } from '../smtp-from.ts';
+import { sendSmtp } from '../smtp-client.ts';
 import { launch, openPage, signIn, uiUnavailable, type UiPage } from './browser.ts';
 
 const skip = uiUnavailable();
@@ -90,7 +90,7 @@ describe('admin and auditor in the browser', { skip: skip ?? false }, () => {
       tokenId = s.core.ledger.query({ types: ['token.created'] })[0].subject!;
       await p.screenshot('admin-tokens');
 
-      const before = await sendSmtpFrom('127.0.0.2', s.smtpPort, buildMail({ subject: 'relay before' }), envelope);
+      const before = await sendSmtp(s.smtpPort, buildMail({ subject: 'relay before' }), envelope, { localAddress: '127.0.0.2' });
       assert.equal(before.code, 554, `refused before it is allowed: ${before.response}`);
       await page.getByRole('tab', { name: 'SMTP allow-list' }).click();
       await page.getByRole('row', { name: /127\.0\.0\.1\/32/ }).getByText('fixed').waitFor();
@@ -99,7 +99,7 @@ describe('admin and auditor in the browser', { skip: skip ?? false }, () => {
       await page.getByRole('button', { name: 'Add to allow-list' }).click();
       await page.getByText('127.0.0.2/32 may now journal over SMTP.').waitFor();
       const viaSmtp = buildMail({ subject: 'relay after' });
-      const afterAdd = await sendSmtpFrom('127.0.0.2', s.smtpPort, viaSmtp, envelope);
+      const afterAdd = await sendSmtp(s.smtpPort, viaSmtp, envelope, { localAddress: '127.0.0.2' });
       assert.equal(afterAdd.code, 250, `accepted once allowed: ${afterAdd.response}`);
       ids.push(sha(viaSmtp));
       await p.screenshot('admin-allow-list');
