@@ -24,46 +24,15 @@ export interface AuditFilters {
   until: string;
 }
 
-export const FINDING_KINDS = ['missing', 'mismatch', 'orphan', 'chain_break', 'checkpoint_invalid'] as const;
+// The verify job's payload types are the server's own (server/http/verify-jobs.ts), types only.
+import type * as Jobs from '../../../server/http/verify-jobs.ts';
+
+/** The finding kinds in the order the screen lists them; the type check keeps them the server's. */
+export const FINDING_KINDS: typeof Jobs.FINDING_KINDS = ['missing', 'mismatch', 'orphan', 'chain_break', 'checkpoint_invalid'];
 export type FindingKind = (typeof FINDING_KINDS)[number];
-
-export interface VerifyFinding {
-  kind: FindingKind;
-  region: string;
-  key?: string;
-  seq?: number;
-  detail: string;
-}
-
-export interface RegionResult {
-  region: string;
-  objectsChecked: number;
-  objectsIntact: number;
-  findings: Record<FindingKind, number>;
-  chainIntact: boolean;
-  checkpointsValid: boolean;
-}
-
-export interface VerifyJob {
-  id: string;
-  status: 'running' | 'done' | 'failed';
-  startedBy: string;
-  startedAt: string;
-  finishedAt: string | null;
-  phase: 'ledger' | 'objects' | 'confirming' | 'finished';
-  progress: { done: number; total: number };
-  error: string | null;
-  result: null | {
-    ok: boolean;
-    ledger: { entries: number; headSeq: number; headHash: string };
-    regions: RegionResult[];
-    findings: VerifyFinding[];
-    findingsTotal: number;
-    objects: number;
-    bytes: number;
-    seconds: number;
-  };
-}
+export type RegionResult = Jobs.RegionResult;
+export type VerifyJob = Jobs.VerifyJob;
+export type VerifyFinding = NonNullable<VerifyJob['result']>['findings'][number];
 
 export const PAGE_SIZE = 50;
 const POLL_MS = 500;

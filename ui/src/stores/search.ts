@@ -5,42 +5,22 @@ import { defineStore } from 'pinia';
 import { computed, readonly, ref, shallowRef } from 'vue';
 import { api, ApiError, describe } from '../api.ts';
 
-export interface Address {
-  name?: string;
-  address: string;
-}
+// Payload types are the index port's own (search/port.ts), imported as types only.
+import type * as Port from '../../../search/port.ts';
 
-export interface SearchHit {
-  id: string;
-  date: string;
-  subject: string;
-  from: Address[];
-  size: number;
-  flags: string[];
-  /** Matched words wrapped in \u0002 ... \u0003 (turned into <mark> by the view, never as HTML). */
-  snippet?: string;
-  score?: number;
-}
+export type Address = Port.Address;
+export type SearchHit = Port.SearchHit;
+export type Facets = Port.Facets;
+export type Facet = Facets['domain'][number];
+export type SortOrder = NonNullable<Port.SearchOptions['sort']>;
 
-export interface Facet {
-  value: string;
-  count: number;
-}
-
-export interface Facets {
-  domain: Facet[];
-  year: Facet[];
-  category: Facet[];
-}
-
+/** The search API's answer (facets null when not asked for). */
 interface SearchAnswer {
   total: number;
   hits: SearchHit[];
   nextCursor: string | null;
   facets: Facets | null;
 }
-
-export type SortOrder = 'date_desc' | 'date_asc' | 'relevance';
 
 export interface SearchProblem {
   message: string;
